@@ -1,0 +1,20 @@
+//! `ps_aors` table (schema: migration `m20261122_000001_foundation`).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "ps_aors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub max_contacts: Option<i32>,
+    pub remove_existing: Option<String>,
+    pub qualify_frequency: Option<i32>,
+    pub mailboxes: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,221 @@
+//! Builds the actix application (shared by `serve` and the tests, which bind port 0).
+
+use crate::auth::{Caller, KeyStore, Role, TenantRef};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::proxyapi::{help, info, managedb, params};
+use crate::render::{Callback, Format, Output, Rendering};
+use actix_web::{dev::Server, http::header, web, App, HttpRequest, HttpResponse, HttpServer};
+use std::net::{IpAddr, TcpListener};
+
+pub struct AppState {
+    pub db: Db,
+    pub keys: KeyStore,
+    pub config: Config,
+    pub help: String,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        AppState {
+            keys: KeyStore::new(db.conn.clone()),
+            help: help::text(),
+            db,
+            config,
+        }
+    }
+}
+
+/// Start serving on an already bound listener.
+pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // %U is the path without the query string: keys travel in query strings.
+            .wrap(actix_web::middleware::Logger::new(
+                "%a \"%m %U\" %s %b %Dms",
+            ))
+            .route("/healthz", web::get().to(healthz))
+            .route("/pbx/proxyapi.php", web::route().to(proxyapi))
+            .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=UTF-8")
+        .body("OK")
+}
+
+/// How to answer, decided before anything else so errors come in the caller's format too.
+fn rendering(p: &params::Params) -> (Rendering, ApiResult<()>) {
+    let format = match Format::parse(p.get("format")) {
+        Ok(f) => f,
+        Err(e) => return (Rendering::default(), Err(e)),
+    };
+    match p.get("callback").map(Callback::parse).transpose() {
+        Ok(callback) if format == Format::Json => (Rendering { format, callback }, Ok(())),
+        Ok(_) => (
+            Rendering {
+                format,
+                callback: None,
+            },
+            Ok(()),
+        ),
+        Err(e) => (
+            Rendering {
+                format,
+                callback: None,
+            },
+            Err(e),
+        ),
+    }
+}
+
+/// The legacy endpoint: always HTTP 200; the body says what happened.
+async fn proxyapi(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (render, result) = match params::extract(&req, payload, state.config.limits).await {
+        Err(e) => (Rendering::default(), Err(e)),
+        Ok(p) => match rendering(&p) {
+            (r, Err(e)) => (r, Err(e)),
+            (r, Ok(())) => (r, dispatch(&state, &req, &p).await),
+        },
+    };
+    let rendered = match &result {
+        Ok(out) => render.render(out),
+        Err(e) => render.render_error(e),
+    };
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header((header::CONTENT_TYPE, rendered.content_type));
+    resp.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(name) = rendered.attachment {
+        resp.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ));
+    }
+    resp.body(rendered.body)
+}
+
+/// Reqtypes of the upstream API that are not served yet (answered with a clear error).
+const NOT_YET: &[&str] = &[
+    "dial",
+    "hangup",
+    "transfer",
+    "atxtransfer",
+    "queue",
+    "agent",
+    "dnd",
+    "countpeers",
+    "countchannels",
+    "channels",
+    "channel",
+    "getcurrentcalls",
+    "countcalls",
+    "chansippeers",
+    "blfs",
+    "flows",
+    "setflow",
+    "phonebooks",
+    "phonebook",
+    "voicemail",
+    "fax",
+    "sms",
+    "mediafile",
+    "setting",
+    "balance",
+    "licensedays",
+    "authtoken",
+    "checkauth",
+    "getwebrtcauth",
+    "campaign",
+    "responsepath",
+    "usergroup",
+    "virtualext",
+    "queuereset",
+    "reboot",
+    "unregister",
+    "cdr",
+    "extstate",
+];
+
+async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
+    let reqtype = p.required_word("reqtype")?;
+    if reqtype == "help" {
+        return Ok(Output::Text(state.help.clone()));
+    }
+    let served = matches!(reqtype.as_str(), "managedb" | "info");
+    if !served && !NOT_YET.contains(&reqtype.as_str()) {
+        return Err(ApiError::UnknownReqtype(
+            p.get("reqtype").unwrap_or_default().trim().to_string(),
+        ));
+    }
+    let caller = authenticate(state, req, p).await?;
+    match reqtype.as_str() {
+        "managedb" => managedb::handle(state, &caller, p).await,
+        "info" => info::handle(state, &caller, p).await,
+        other => Err(ApiError::NotImplemented(format!(
+            "reqtype {}",
+            other.to_uppercase()
+        ))),
+    }
+}
+
+fn client_ip(state: &AppState, req: &HttpRequest) -> IpAddr {
+    if state.config.trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Key + `tenant` → the caller. A tenant key must name its own tenant; an admin key may name
+/// any existing tenant (or none, or `%`, for all).
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &params::Params,
+) -> ApiResult<Caller> {
+    let key = p.get("key").ok_or(ApiError::Auth)?;
+    let principal = state.keys.authenticate(key, client_ip(state, req)).await?;
+    let named = p.get("tenant").map(str::trim).filter(|t| !t.is_empty());
+    let tenant = match (&principal.role, named) {
+        (Role::Tenant(own), Some(t)) if own.code.eq_ignore_ascii_case(t) => Some(own.clone()),
+        (Role::Tenant(_), _) => return Err(ApiError::Auth),
+        (Role::Admin, None) | (Role::Admin, Some("%")) => None,
+        (Role::Admin, Some(code)) => Some(tenant_by_code(state, code).await?),
+    };
+    Ok(Caller { principal, tenant })
+}
+
+async fn tenant_by_code(state: &AppState, code: &str) -> ApiResult<TenantRef> {
+    use entity::te_tenants;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    te_tenants::Entity::find()
+        .filter(te_tenants::Column::TeCode.eq(code.to_ascii_uppercase()))
+        .one(&state.db.conn)
+        .await?
+        .map(|t| TenantRef {
+            id: t.te_id,
+            code: t.te_code,
+        })
+        .ok_or(ApiError::WrongTenant)
+}

@@ -1,0 +1,287 @@
+//! API keys. A key is found without scanning (a 16-bit bucket of its SHA-256, indexed), verified
+//! with argon2id once, then served from an in-memory cache keyed by the full SHA-256 of the
+//! presented key. Cached entries are re-read from the database (no argon2) every
+//! [`REFRESH`], so a revoked key stops working within seconds.
+
+use super::throttle::Throttle;
+use super::{hash_secret, verify_secret, Principal, Role, TenantRef};
+use crate::error::{internal, ApiError, ApiResult};
+use chrono::{NaiveDateTime, Utc};
+use entity::{ak_apikeys, te_tenants};
+use ipnet::IpNet;
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+pub const REFRESH: Duration = Duration::from_secs(2);
+const LAST_USED_EVERY: Duration = Duration::from_secs(60);
+const MAX_CACHED: usize = 50_000;
+const MAX_KEY_LEN: usize = 256;
+
+/// What the cache remembers of a verified key.
+#[derive(Clone)]
+struct Verified {
+    key_id: i32,
+    hash: String,
+    admin: bool,
+    read_only: bool,
+    tenant: Option<TenantRef>,
+    allow: Vec<IpNet>,
+    expires: Option<NaiveDateTime>,
+    checked: Instant,
+    last_used_written: Instant,
+}
+
+pub struct KeyStore {
+    db: DatabaseConnection,
+    cache: RwLock<HashMap<[u8; 32], Verified>>,
+    throttle: Throttle,
+    /// argon2 is memory- and CPU-hungry: bound how many run at once.
+    argon: Arc<tokio::sync::Semaphore>,
+}
+
+/// The indexed bucket of a key: 16 bits of its SHA-256, too few to help an offline guesser.
+pub fn lookup_bucket(digest: &[u8; 32]) -> String {
+    hex::encode(&digest[..2])
+}
+
+fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Display prefix: enough to tell keys apart in `key list`, never enough to use.
+pub fn display_prefix(key: &str) -> String {
+    let n = if key.starts_with("sbk_") { 12 } else { 4 };
+    key.chars().take(n).collect()
+}
+
+/// A fresh random key: `sbk_` + 48 hex digits (192 bits).
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("sbk_{}", hex::encode(bytes))
+}
+
+pub fn parse_allow_list(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("'{s}' is not an IP address or CIDR block"))
+        })
+        .collect()
+}
+
+/// What a new key is for.
+pub struct NewKey<'a> {
+    pub value: &'a str,
+    pub admin: bool,
+    pub tenant_id: Option<i32>,
+    pub read_only: bool,
+    pub allow: &'a [IpNet],
+    pub expires: Option<NaiveDateTime>,
+    pub description: &'a str,
+}
+
+/// Store a key (only its hash) and return the row id.
+pub async fn store_key(db: &impl sea_orm::ConnectionTrait, new: NewKey<'_>) -> ApiResult<i32> {
+    if new.value.len() < 8
+        || new.value.len() > MAX_KEY_LEN
+        || new
+            .value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::invalid(format!(
+            "a key must be 8 to {MAX_KEY_LEN} printable characters without spaces"
+        )));
+    }
+    let model = ak_apikeys::ActiveModel {
+        ak_prefix: Set(display_prefix(new.value)),
+        ak_lookup: Set(lookup_bucket(&digest(new.value))),
+        ak_hash: Set(hash_secret(new.value)?),
+        ak_admin: Set(new.admin),
+        ak_te_id: Set(new.tenant_id),
+        ak_readonly: Set(new.read_only),
+        ak_allow_ips: Set(new
+            .allow
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")),
+        ak_expires: Set(new.expires),
+        ak_description: Set(new.description.to_string()),
+        ak_created: Set(Utc::now().naive_utc()),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?.ak_id)
+}
+
+impl KeyStore {
+    pub fn new(db: DatabaseConnection) -> KeyStore {
+        KeyStore {
+            db,
+            cache: RwLock::new(HashMap::new()),
+            throttle: Throttle::default(),
+            argon: Arc::new(tokio::sync::Semaphore::new(2)),
+        }
+    }
+
+    /// Verify a presented key for a request from `ip`.
+    pub async fn authenticate(&self, presented: &str, ip: IpAddr) -> ApiResult<Principal> {
+        if presented.is_empty() || presented.len() > MAX_KEY_LEN {
+            return Err(ApiError::Auth);
+        }
+        let digest = digest(presented);
+        let cached = self
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest)
+            .cloned();
+        let verified = match cached {
+            Some(v) if v.checked.elapsed() < REFRESH => v,
+            Some(v) => self.refresh(&digest, v).await?,
+            None => self.verify_slow(presented, &digest, ip).await?,
+        };
+        admit(&verified, ip)
+    }
+
+    /// First sight of a key: bucket lookup, then argon2 on the (usually zero or one) candidates.
+    async fn verify_slow(
+        &self,
+        presented: &str,
+        digest: &[u8; 32],
+        ip: IpAddr,
+    ) -> ApiResult<Verified> {
+        if self.throttle.blocked(ip) {
+            return Err(ApiError::Auth);
+        }
+        let candidates = ak_apikeys::Entity::find()
+            .filter(ak_apikeys::Column::AkLookup.eq(lookup_bucket(digest)))
+            .filter(ak_apikeys::Column::AkRevoked.is_null())
+            .all(&self.db)
+            .await?;
+        for candidate in candidates {
+            let _permit = self.argon.acquire().await.map_err(internal)?;
+            let (secret, hash) = (presented.to_string(), candidate.ak_hash.clone());
+            let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+                .await
+                .map_err(internal)?;
+            if ok {
+                let verified = self.load(candidate).await?.ok_or(ApiError::Auth)?;
+                let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+                cache.insert(*digest, verified.clone());
+                return Ok(verified);
+            }
+        }
+        self.throttle.fail(ip);
+        Err(ApiError::Auth)
+    }
+
+    /// A cached key whose entry is stale: re-read its row (cheap), drop it if revoked.
+    async fn refresh(&self, digest: &[u8; 32], old: Verified) -> ApiResult<Verified> {
+        let row = ak_apikeys::Entity::find_by_id(old.key_id)
+            .one(&self.db)
+            .await?;
+        let fresh = match row {
+            Some(row) if row.ak_revoked.is_none() && row.ak_hash == old.hash => {
+                self.load(row).await?
+            }
+            _ => None,
+        };
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        match fresh {
+            Some(mut v) => {
+                v.last_used_written = old.last_used_written;
+                if v.last_used_written.elapsed() >= LAST_USED_EVERY {
+                    v.last_used_written = Instant::now();
+                    self.touch(v.key_id);
+                }
+                cache.insert(*digest, v.clone());
+                Ok(v)
+            }
+            None => {
+                cache.remove(digest);
+                Err(ApiError::Auth)
+            }
+        }
+    }
+
+    /// Key row → cache entry (with its tenant); `None` if its tenant is gone or disabled.
+    async fn load(&self, row: ak_apikeys::Model) -> ApiResult<Option<Verified>> {
+        let tenant = match row.ak_te_id {
+            Some(te_id) => match te_tenants::Entity::find_by_id(te_id).one(&self.db).await? {
+                Some(t) if t.te_disabled.is_empty() => Some(TenantRef {
+                    id: t.te_id,
+                    code: t.te_code,
+                }),
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        if !row.ak_admin && tenant.is_none() {
+            return Ok(None);
+        }
+        let first_use = row.ak_last_used.is_none();
+        let verified = Verified {
+            key_id: row.ak_id,
+            hash: row.ak_hash,
+            admin: row.ak_admin,
+            read_only: row.ak_readonly,
+            tenant,
+            allow: parse_allow_list(&row.ak_allow_ips).unwrap_or_default(),
+            expires: row.ak_expires,
+            checked: Instant::now(),
+            last_used_written: Instant::now(),
+        };
+        if first_use {
+            self.touch(verified.key_id);
+        }
+        Ok(Some(verified))
+    }
+
+    /// Record "last used" in the background; never on the request's path.
+    fn touch(&self, key_id: i32) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let _ = ak_apikeys::Entity::update_many()
+                .col_expr(
+                    ak_apikeys::Column::AkLastUsed,
+                    sea_orm::sea_query::Expr::value(Utc::now().naive_utc()),
+                )
+                .filter(ak_apikeys::Column::AkId.eq(key_id))
+                .exec(&db)
+                .await;
+        });
+    }
+}
+
+/// Per-request checks on a verified key: expiry and the address allow-list.
+fn admit(v: &Verified, ip: IpAddr) -> ApiResult<Principal> {
+    if matches!(v.expires, Some(at) if at <= Utc::now().naive_utc()) {
+        return Err(ApiError::Auth);
+    }
+    if !v.allow.is_empty() && !v.allow.iter().any(|net| net.contains(&ip)) {
+        return Err(ApiError::Auth);
+    }
+    let role = match (&v.tenant, v.admin) {
+        (_, true) => Role::Admin,
+        (Some(t), false) => Role::Tenant(t.clone()),
+        (None, false) => return Err(ApiError::Auth),
+    };
+    Ok(Principal {
+        key_id: v.key_id,
+        role,
+        read_only: v.read_only,
+    })
+}

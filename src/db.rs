@@ -1,0 +1,83 @@
+//! The database handle: one pool for SQLite, PostgreSQL or MySQL/MariaDB (the URL scheme picks),
+//! plus the write discipline each backend needs.
+
+use migration::MigratorTrait;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    /// SQLite allows one writer: writers queue here instead of failing with SQLITE_BUSY when a
+    /// deferred transaction tries to upgrade. `None` on servers with row locks.
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction; on SQLite it also holds the process-wide writer slot.
+pub struct WriteTxn {
+    pub txn: DatabaseTransaction,
+    _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, DbErr> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            // An in-memory database exists once per connection: keep exactly one.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                opts.max_connections(1).min_connections(1);
+            } else {
+                opts.max_connections(8);
+            }
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        } else {
+            opts.max_connections(20);
+        }
+        let conn = Database::connect(opts).await?;
+        let write_lock = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db { conn, write_lock })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        migration::Migrator::up(&self.conn, None).await
+    }
+
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let slot = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.conn.begin().await?;
+        Ok(WriteTxn { txn, _slot: slot })
+    }
+}

@@ -1,0 +1,11 @@
+//! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod objects;
+pub mod proxyapi;
+pub mod render;

@@ -1,0 +1,62 @@
+use clap::Parser;
+use std::process::ExitCode;
+use switchboard::app::{self, AppState};
+use switchboard::cli::{self, Cli, Command};
+use switchboard::config::Config;
+use switchboard::db::Db;
+use switchboard::error::ApiError;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(e),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    let text = e.to_string();
+    eprintln!("error: {}", text.strip_prefix("Error: ").unwrap_or(&text));
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> Result<(), ApiError> {
+    let db = Db::connect(&cli.database_url)
+        .await
+        .map_err(|e| ApiError::invalid(format!("cannot open database: {e}")))?;
+    db.migrate()
+        .await
+        .map_err(|e| ApiError::invalid(format!("migration failed: {e}")))?;
+    match cli.command {
+        Command::Migrate => println!("migrations applied"),
+        Command::Tenant(cmd) => cli::run_tenant(&db, cmd).await?,
+        Command::Key(cmd) => cli::run_key(&db, cmd).await?,
+        Command::Serve { bind, demo } => {
+            let listener = std::net::TcpListener::bind(&bind)
+                .map_err(|e| ApiError::invalid(format!("cannot bind {bind}: {e}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| ApiError::invalid(e.to_string()))?;
+            if demo {
+                switchboard::demo::prepare(&db, &addr.to_string()).await?;
+            }
+            let config = Config::with_database(&cli.database_url);
+            tracing::info!(%addr, "serving the ProxyAPI at /pbx/proxyapi.php and /mirtapbx/proxyapi.php");
+            app::serve(AppState::new(db, config), listener)
+                .map_err(|e| ApiError::invalid(e.to_string()))?
+                .await
+                .map_err(|e| ApiError::invalid(e.to_string()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! `jsondata` → typed column values. Parsing happens once, at the edge: unknown fields, read-only
+//! fields, wrong types, over-long text and missing required fields are errors naming the field.
+
+use super::{Access, Field, Kind, Object, Op};
+use crate::error::{ApiError, ApiResult};
+use sea_orm::Value;
+use serde_json::Value as Json;
+
+/// Parsed write input: column values in descriptor order, plus non-column extras.
+#[derive(Debug, Default, Clone)]
+pub struct Input {
+    pub columns: Vec<(&'static Field, Value)>,
+    pub extras: Vec<(&'static Field, Option<String>)>,
+}
+
+impl Input {
+    /// The text of a column value, if given.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|(f, _)| f.name == name)
+            .and_then(|(_, v)| match v {
+                Value::String(Some(s)) => Some(s.as_str()),
+                _ => None,
+            })
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.columns.iter().any(|(f, _)| f.name == name)
+    }
+    pub fn extra(&self, name: &str) -> Option<&str> {
+        self.extras
+            .iter()
+            .find(|(f, _)| f.name == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    /// Set (or replace) a column value chosen by the server.
+    pub fn set(&mut self, obj: &Object, name: &str, value: Value) {
+        if let Some(slot) = self.columns.iter_mut().find(|(f, _)| f.name == name) {
+            slot.1 = value;
+        } else if let Some(field) = obj.field(name) {
+            self.columns.push((field, value));
+        }
+    }
+}
+
+/// Parse `jsondata` (a JSON object) for `op` on `obj`.
+pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<Input> {
+    let map = match jsondata.map(str::trim) {
+        None | Some("") => serde_json::Map::new(),
+        Some(text) => match serde_json::from_str::<Json>(text) {
+            Ok(Json::Object(map)) => map,
+            Ok(_) => return Err(ApiError::invalid("jsondata must be a JSON object")),
+            Err(e) => {
+                return Err(ApiError::invalid(format!(
+                    "jsondata is not valid JSON: {e}"
+                )))
+            }
+        },
+    };
+    let mut input = Input::default();
+    for (name, value) in &map {
+        if let Some(field) = obj.field(name) {
+            if !field.writable_on(op) {
+                let when = if field.access == Access::Once {
+                    " after add"
+                } else {
+                    ""
+                };
+                return Err(ApiError::invalid(format!(
+                    "field '{name}' of {} cannot be changed{when}",
+                    obj.name
+                )));
+            }
+            input.columns.push((field, column_value(field, value)?));
+        } else if let Some(field) = obj.extra(name) {
+            let v = column_value(field, value)?;
+            input.extras.push((
+                field,
+                match v {
+                    Value::String(s) => s,
+                    other => Some(value_text(&other)),
+                },
+            ));
+        } else if name == obj.pk || Some(name.as_str()) == obj.tenant_col {
+            return Err(ApiError::invalid(format!(
+                "field '{name}' of {} is set by the server",
+                obj.name
+            )));
+        } else {
+            return Err(ApiError::invalid(format!(
+                "unknown field '{name}' for object {}",
+                obj.name
+            )));
+        }
+    }
+    if op == Op::Add {
+        for field in obj.fields.iter().filter(|f| f.access == Access::Required) {
+            if !input.has(field.name) {
+                return Err(ApiError::invalid(format!(
+                    "field '{}' is required to add a {}",
+                    field.name, obj.name
+                )));
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// One JSON value → the column's typed value (text forms of numbers accepted, as PHP clients
+/// send everything as strings).
+fn column_value(field: &Field, value: &Json) -> ApiResult<Value> {
+    let name = field.name;
+    let bad = |what: &str| ApiError::invalid(format!("field '{name}' {what}"));
+    let text = match value {
+        Json::String(s) => Some(s.trim().to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(if *b { "on" } else { "" }.to_string()),
+        Json::Null => None,
+        Json::Array(_) | Json::Object(_) => {
+            return Err(bad("must be a single value, not a list or object"))
+        }
+    };
+    let nullable = matches!(field.kind, Kind::OptInt | Kind::OptText(_) | Kind::Secret);
+    let Some(text) = text else {
+        return if nullable {
+            Ok(null_of(field.kind))
+        } else {
+            Err(bad("must not be null"))
+        };
+    };
+    if let Some(check) = field.check {
+        check(&text).map_err(|e| bad(&e))?;
+    }
+    Ok(match field.kind {
+        Kind::Int | Kind::OptInt => {
+            if text.is_empty() && field.kind == Kind::OptInt {
+                Value::Int(None)
+            } else {
+                Value::Int(Some(
+                    text.parse::<i32>().map_err(|_| bad("must be an integer"))?,
+                ))
+            }
+        }
+        Kind::Double => Value::Double(Some(
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| bad("must be a number"))?,
+        )),
+        Kind::Text(max) | Kind::OptText(max) => {
+            if text.chars().count() > max {
+                return Err(bad(&format!("is longer than {max} characters")));
+            }
+            if text.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(bad("must not contain control characters"));
+            }
+            Value::String(Some(text))
+        }
+        Kind::Flag => Value::String(Some(
+            match text.to_ascii_lowercase().as_str() {
+                "on" | "yes" | "1" | "true" => "on",
+                "" | "off" | "no" | "0" | "false" => "",
+                _ => return Err(bad("must be 'on' or '' (or yes/no)")),
+            }
+            .to_string(),
+        )),
+        Kind::Choice(options) => Value::String(Some(
+            options
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(&text))
+                .ok_or_else(|| bad(&format!("must be one of {}", options.join(", "))))?
+                .to_string(),
+        )),
+        Kind::Secret => {
+            if text.chars().count() > 128 {
+                return Err(bad("is longer than 128 characters"));
+            }
+            Value::String(Some(text))
+        }
+        Kind::DateTime => return Err(bad("is set by the server")),
+    })
+}
+
+fn null_of(kind: Kind) -> Value {
+    match kind {
+        Kind::Int | Kind::OptInt => Value::Int(None),
+        Kind::Double => Value::Double(None),
+        _ => Value::String(None),
+    }
+}
+
+/// A value as the text a client would see (for statement echoes and hooks).
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(Some(s)) => s.clone(),
+        Value::Int(Some(i)) => i.to_string(),
+        Value::Double(Some(f)) => f.to_string(),
+        Value::ChronoDateTime(Some(d)) => d.format("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => String::new(),
+    }
+}

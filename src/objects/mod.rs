@@ -1,0 +1,356 @@
+//! The MANAGEDB object registry: one declarative [`Object`] per object, served by one generic
+//! engine ([`engine`]). What differs between objects (defaults, realtime rows kept in step,
+//! special actions) lives in a small [`Behavior`] beside the descriptor.
+
+pub mod destination;
+pub mod did;
+pub mod engine;
+pub mod extension;
+pub mod filter;
+pub mod input;
+pub mod tenant;
+pub mod user;
+
+use crate::auth::{Caller, TenantRef};
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::proxyapi::params::Params;
+use crate::render::Output;
+use async_trait::async_trait;
+use sea_orm::DatabaseTransaction;
+
+pub use engine::Row;
+pub use input::Input;
+
+/// How a column is typed, validated and rendered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Integer (i32).
+    Int,
+    /// Nullable integer.
+    OptInt,
+    /// Text up to N characters, not null (empty string when not given).
+    Text(usize),
+    /// Nullable text up to N characters.
+    OptText(usize),
+    /// Upstream boolean: `'on'` or `''` (true/false/yes/no/1/0 accepted on input).
+    Flag,
+    /// One of a fixed list of words (matched case-insensitively, stored as listed).
+    Choice(&'static [&'static str]),
+    /// A password: stored argon2-hashed, never rendered, masked in echoes.
+    Secret,
+    /// Floating point number.
+    Double,
+    /// Timestamp, set by the server.
+    DateTime,
+}
+
+/// Who may set a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Must be given on add; may be updated.
+    Required,
+    /// May be given on add and update.
+    Optional,
+    /// May be given on add only (identity fields such as a tenant code).
+    Once,
+    /// Set by the server only.
+    ReadOnly,
+}
+
+/// A field-specific check on the text of a value; `Err` says what is wrong (without the name).
+pub type Check = fn(&str) -> Result<(), String>;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+    pub check: Option<Check>,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, kind: Kind, access: Access) -> Field {
+        Field {
+            name,
+            kind,
+            access,
+            check: None,
+        }
+    }
+    pub const fn checked(mut self, check: Check) -> Field {
+        self.check = Some(check);
+        self
+    }
+    pub fn writable_on(&self, op: Op) -> bool {
+        match self.access {
+            Access::Required | Access::Optional => true,
+            Access::Once => op == Op::Add,
+            Access::ReadOnly => false,
+        }
+    }
+}
+
+/// Shorthands for descriptors.
+pub const fn req(name: &'static str, kind: Kind) -> Field {
+    Field::new(name, kind, Access::Required)
+}
+pub const fn opt(name: &'static str, kind: Kind) -> Field {
+    Field::new(name, kind, Access::Optional)
+}
+pub const fn once(name: &'static str, kind: Kind) -> Field {
+    Field::new(name, kind, Access::Once)
+}
+pub const fn ro(name: &'static str, kind: Kind) -> Field {
+    Field::new(name, kind, Access::ReadOnly)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Update,
+    Delete,
+}
+
+/// A special action on an object (`setextensions`, `listtenants`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct Action {
+    pub name: &'static str,
+    /// Whether it changes anything (refused for read-only keys).
+    pub writes: bool,
+}
+
+pub const fn read_action(name: &'static str) -> Action {
+    Action {
+        name,
+        writes: false,
+    }
+}
+pub const fn write_action(name: &'static str) -> Action {
+    Action { name, writes: true }
+}
+
+/// One MANAGEDB object.
+pub struct Object {
+    pub name: &'static str,
+    pub plural: &'static str,
+    pub table: &'static str,
+    pub pk: &'static str,
+    /// The column that makes a row tenant-owned (`ex_te_id`); `None` for global objects.
+    pub tenant_col: Option<&'static str>,
+    /// Global objects and sensitive ones need an admin key.
+    pub admin_only: bool,
+    /// Whether list/get/add/update/delete are served by the generic engine.
+    pub crud: bool,
+    /// Columns besides the primary key and the tenant column.
+    pub fields: &'static [Field],
+    /// Inputs that are not columns of the table (`secret`, `pk_start`, …).
+    pub extras: &'static [Field],
+    /// Sets of columns that must be unique (a set with the tenant column is unique per tenant).
+    pub unique: &'static [&'static [&'static str]],
+    /// The `te_tenants` column that caps how many of these a tenant may have (0 = no cap).
+    pub limit: Option<&'static str>,
+    /// The destination tag that points at this object (`EXT`), if any.
+    pub target_tag: Option<&'static str>,
+    /// Destination source types owned by this object (`DID`): deleted with it.
+    pub source_types: &'static [&'static str],
+    /// Rows of other tables that belong to one row of this object: `(table, column)`.
+    pub children: &'static [(&'static str, &'static str)],
+    pub actions: &'static [Action],
+    pub behavior: &'static dyn Behavior,
+}
+
+impl Object {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn extra(&self, name: &str) -> Option<&'static Field> {
+        self.extras.iter().find(|f| f.name == name)
+    }
+    pub fn action(&self, name: &str) -> Option<&'static Action> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+}
+
+/// A write in progress, as the hooks see it.
+pub struct WriteCx<'a> {
+    pub txn: &'a DatabaseTransaction,
+    pub obj: &'static Object,
+    pub op: Op,
+    pub params: &'a Params,
+    /// The tenant that owns the row (tenant-owned objects).
+    pub tenant: Option<TenantRef>,
+    pub input: Input,
+    /// The row before the write (update, delete).
+    pub before: Option<Row>,
+    /// The row after the write (add, update).
+    pub after: Option<Row>,
+}
+
+/// A special action in progress.
+pub struct ActionCx<'a> {
+    pub db: &'a Db,
+    pub caller: &'a Caller,
+    pub params: &'a Params,
+    pub obj: &'static Object,
+}
+
+/// What makes an object more than its table.
+#[async_trait]
+pub trait Behavior: Send + Sync {
+    /// Before the row is written: defaults, cross-field rules, refusals.
+    async fn before_write(&self, _cx: &mut WriteCx<'_>) -> ApiResult<()> {
+        Ok(())
+    }
+    /// After the row is written, in the same transaction: realtime rows, child rows.
+    async fn after_write(&self, _cx: &mut WriteCx<'_>) -> ApiResult<()> {
+        Ok(())
+    }
+    /// A special action listed in [`Object::actions`] (or a replacement for a generic verb of
+    /// an object with `crud: false`).
+    async fn action(&self, cx: &ActionCx<'_>, name: &str) -> ApiResult<Output> {
+        Err(crate::error::ApiError::NotImplemented(format!(
+            "action '{name}' on object {}",
+            cx.obj.name
+        )))
+    }
+}
+
+/// The default behaviour: a plain table.
+pub struct Plain;
+impl Behavior for Plain {}
+
+/// Every object MANAGEDB knows.
+pub static REGISTRY: &[&Object] = &[
+    &tenant::TENANT,
+    &extension::EXTENSION,
+    &did::DID,
+    &destination::DESTINATION,
+    &user::USER,
+];
+
+/// Objects of the upstream API that this server does not serve yet (answered with a clear error).
+pub const NOT_YET: &[&str] = &[
+    "ivr",
+    "condition",
+    "queue",
+    "voicemail",
+    "phonephonebook",
+    "provider",
+    "routingprofile",
+    "route",
+    "custom",
+    "customtype",
+    "phone",
+    "mediafile",
+    "huntlist",
+    "conference",
+    "musiconhold",
+    "calleridblacklist",
+    "sipregs",
+];
+
+/// Find an object by its singular or plural name, case-insensitively.
+pub fn find(name: &str) -> Option<&'static Object> {
+    let name = name.to_ascii_lowercase();
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|o| o.name == name || o.plural == name)
+}
+
+/// Tables whose rows belong to a tenant, with the tenant column and a label for messages.
+/// Used to refuse (or cascade) deleting a tenant. Objects whose rows a tenant create counts.
+pub const TENANT_OWNED: &[(&str, &str, &str)] = &[
+    ("ex_extensions", "ex_te_id", "extensions"),
+    ("di_dids", "di_te_id", "dids"),
+    ("de_destinations", "de_te_id", "destinations"),
+    ("iv_ivrs", "iv_te_id", "ivrs"),
+    ("co_conditions", "co_te_id", "conditions"),
+    ("qu_queues", "qu_te_id", "queues"),
+    ("voicemail_users", "te_id", "voicemail boxes"),
+    ("hu_huntlists", "hu_te_id", "hunt lists"),
+    ("cr_conferencerooms", "cr_te_id", "conference rooms"),
+    ("cu_customs", "cu_te_id", "custom destinations"),
+    ("me_mediafiles", "me_te_id", "media files"),
+];
+
+/// Rows that go with their tenant without being counted as "owned" (created with it).
+pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
+    ("pk_parkinglots", "pk_te_id"),
+    ("ak_apikeys", "ak_te_id"),
+    ("ut_usertenants", "ut_te_id"),
+];
+
+/// Checks shared by descriptors.
+pub mod checks {
+    pub fn digits(v: &str) -> Result<(), String> {
+        if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err("must be digits only".into())
+        }
+    }
+    pub fn digits_or_empty(v: &str) -> Result<(), String> {
+        if v.is_empty() {
+            Ok(())
+        } else {
+            digits(v)
+        }
+    }
+    /// A name usable in Asterisk config (usernames, peers): letters, digits, `_ . -`.
+    pub fn identifier(v: &str) -> Result<(), String> {
+        if !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            Ok(())
+        } else {
+            Err("may contain only letters, digits, '_', '.' and '-'".into())
+        }
+    }
+    pub fn email_or_empty(v: &str) -> Result<(), String> {
+        let ok = v.is_empty()
+            || v.split(',').all(|a| {
+                let a = a.trim();
+                matches!(a.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace))
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err("must be an e-mail address (or a comma-separated list)".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tenant_owned_object_is_counted_for_tenant_delete() {
+        for obj in REGISTRY.iter().filter(|o| o.tenant_col.is_some()) {
+            assert!(
+                TENANT_OWNED
+                    .iter()
+                    .any(|(t, c, _)| *t == obj.table && Some(*c) == obj.tenant_col),
+                "{} missing from TENANT_OWNED",
+                obj.name
+            );
+        }
+    }
+
+    #[test]
+    fn names_resolve_singular_and_plural_case_insensitively() {
+        assert_eq!(find("Extensions").map(|o| o.name), Some("extension"));
+        assert_eq!(find("DID").map(|o| o.name), Some("did"));
+        assert!(find("nope").is_none());
+        for obj in REGISTRY {
+            assert!(
+                !NOT_YET.contains(&obj.name),
+                "{} is both served and not yet",
+                obj.name
+            );
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! `reqtype=HELP`: the parameter reference, written from what this server implements.
+
+use crate::objects::REGISTRY;
+use handlebars::Handlebars;
+use serde_json::json;
+
+const TEMPLATE: &str = include_str!("../../templates/help.txt.hbs");
+
+pub fn text() -> String {
+    let objects: Vec<_> = REGISTRY
+        .iter()
+        .map(|o| {
+            let mut actions: Vec<&str> = if o.crud { vec!["list", "get", "add", "update", "delete"] } else { vec![] };
+            actions.extend(o.actions.iter().map(|a| a.name));
+            json!({ "name": o.name, "table": o.table, "admin": o.admin_only, "actions": actions.join(", ") })
+        })
+        .collect();
+    let mut hb = Handlebars::new();
+    hb.register_escape_fn(handlebars::no_escape);
+    hb.render_template(
+        TEMPLATE,
+        &json!({ "version": env!("CARGO_PKG_VERSION"), "objects": objects }),
+    )
+    .unwrap_or_else(|e| format!("reqtype - Request type\n(help template error: {e})\n"))
+}

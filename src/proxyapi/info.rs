@@ -1,0 +1,215 @@
+//! `reqtype=INFO`: read-only reports.
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{internal, ApiError, ApiResult};
+use crate::proxyapi::params::Params;
+use crate::render::{Output, Table};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
+use sea_orm::ConnectionTrait;
+
+/// INFO types of the upstream API that this server does not serve yet.
+const NOT_YET: &[&str] = &[
+    "queues",
+    "queue",
+    "queuecallers",
+    "agents",
+    "agentsconnected",
+    "agentsdelay",
+    "outdialed",
+    "simpledialed",
+    "call",
+    "fax",
+    "inforecording",
+    "recording",
+    "recordings",
+    "transcript",
+    "playrecording",
+    "voicemail",
+    "voicemailtranscript",
+    "pincodes",
+    "sms",
+    "extstate",
+    "regstate",
+    "config",
+    "cdrs",
+    "simplecdrs",
+    "queuelogs",
+    "ivrlogs",
+    "balance",
+    "flow",
+    "variable",
+];
+
+pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    let info = params.required_word("info")?;
+    match info.as_str() {
+        "extensions" => extensions(state, caller, params).await,
+        "dids" => dids(state, caller).await,
+        "version" => {
+            caller.require_admin()?;
+            Ok(Output::Value {
+                name: "version",
+                value: Some(format!("Switchboard {}", env!("CARGO_PKG_VERSION"))),
+            })
+        }
+        "tenants" => tenants(state, caller).await,
+        other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
+        other => Err(ApiError::invalid(format!(
+            "parameter 'info': unknown info type '{other}'"
+        ))),
+    }
+}
+
+/// Rows of text/integer columns → a table (integers rendered as text).
+fn rows(
+    result: Vec<sea_orm::QueryResult>,
+    ints: &[usize],
+    width: usize,
+) -> ApiResult<Vec<Vec<Option<String>>>> {
+    result
+        .iter()
+        .map(|r| {
+            (0..width)
+                .map(|i| {
+                    if ints.contains(&i) {
+                        r.try_get_by_index::<Option<i32>>(i)
+                            .map(|v| v.map(|v| v.to_string()))
+                    } else {
+                        r.try_get_by_index::<Option<String>>(i)
+                    }
+                    .map_err(internal)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn extensions(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    let mut q = Query::select();
+    q.columns([
+        ("ex_extensions", "ex_number"),
+        ("ex_extensions", "ex_name"),
+        ("ex_extensions", "ex_tech"),
+    ])
+    .expr(Expr::val("Unknown"))
+    .column(("ex_extensions", "ex_username"))
+    .expr(Func::coalesce([
+        Expr::col(("ps_auths", "password")),
+        Expr::col(("sippeers", "secret")),
+    ]))
+    .from("ex_extensions")
+    .left_join(
+        "ps_auths",
+        Expr::col(("ps_auths", "id")).equals(("ex_extensions", "ex_username")),
+    )
+    .left_join(
+        "sippeers",
+        Expr::col(("sippeers", "name")).equals(("ex_extensions", "ex_username")),
+    )
+    .order_by(("ex_extensions", "ex_te_id"), Order::Asc)
+    .order_by(("ex_extensions", "ex_id"), Order::Asc);
+    if let Some(t) = &caller.tenant {
+        q.and_where(Expr::col(("ex_extensions", "ex_te_id")).eq(t.id));
+    }
+    if let Some(id) = params.id("id")? {
+        q.and_where(Expr::col(("ex_extensions", "ex_id")).eq(id));
+    }
+    if let Some(number) = params.get("number") {
+        q.and_where(Expr::col(("ex_extensions", "ex_number")).eq(number.trim()));
+    }
+    let mut table = Table::new(
+        [
+            "ex_number",
+            "ex_name",
+            "ex_tech",
+            "state",
+            "ex_username",
+            "password",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .with_plain_header("Number|Name|Tech|State|Username|Password");
+    table.rows = rows(state.db.conn.query_all(&q).await?, &[], 6)?;
+    if caller.principal.read_only {
+        for row in &mut table.rows {
+            row[5] = row[5].as_ref().map(|_| "********".to_string());
+        }
+    }
+    Ok(Output::Table(table))
+}
+
+async fn dids(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+    let d = |c: &'static str| ("di_dids", c);
+    let mut q = Query::select();
+    q.columns([d("di_country"), d("di_area"), d("di_number")])
+        .column(("te_tenants", "te_code"))
+        .columns([
+            d("di_comment"),
+            d("di_recording"),
+            d("di_faxstationid"),
+            d("di_fax_email"),
+        ])
+        .column(d("di_maxchannels"))
+        .columns([d("di_recording_email"), d("di_sms_email")])
+        .from("di_dids")
+        .inner_join(
+            "te_tenants",
+            Expr::col(("te_tenants", "te_id")).equals(d("di_te_id")),
+        )
+        .order_by(d("di_id"), Order::Asc);
+    if let Some(t) = &caller.tenant {
+        q.and_where(Expr::col(d("di_te_id")).eq(t.id));
+    }
+    let columns = [
+        "di_country",
+        "di_area",
+        "di_number",
+        "te_code",
+        "di_comment",
+        "di_recording",
+        "di_faxstationid",
+        "di_fax_email",
+        "di_maxchannels",
+        "di_recording_email",
+        "di_sms_email",
+    ];
+    let mut table = Table::new(columns.map(String::from).to_vec()).with_plain_header(
+        "Country|Area|Number|Tenant|Comment|Recording|Faxstation ID|FAX Email|Max Channels|Recording EMail|SMS Email",
+    );
+    table.rows = rows(state.db.conn.query_all(&q).await?, &[8], columns.len())?;
+    Ok(Output::Table(table))
+}
+
+async fn tenants(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+    caller.require_admin()?;
+    let mut q = Query::select();
+    q.columns([
+        "te_id",
+        "te_code",
+        "te_name",
+        "te_disabled",
+        "te_maxchannels",
+        "te_maxextensions",
+        "te_maxdids",
+    ])
+    .from("te_tenants")
+    .order_by("te_id", Order::Asc);
+    let columns = [
+        "te_id",
+        "te_code",
+        "te_name",
+        "te_disabled",
+        "te_maxchannels",
+        "te_maxextensions",
+        "te_maxdids",
+    ];
+    let mut table = Table::new(columns.map(String::from).to_vec());
+    table.rows = rows(
+        state.db.conn.query_all(&q).await?,
+        &[0, 4, 5, 6],
+        columns.len(),
+    )?;
+    Ok(Output::Table(table))
+}

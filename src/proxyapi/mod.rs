@@ -1,0 +1,5 @@
+//! The legacy endpoint: `/pbx/proxyapi.php` and `/mirtapbx/proxyapi.php`.
+pub mod help;
+pub mod info;
+pub mod managedb;
+pub mod params;

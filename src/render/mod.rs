@@ -1,0 +1,360 @@
+//! Rows → plain | json | xml | csv | JSONP. The only place that turns data into response text:
+//! handlers return an [`Output`], never a string they formatted themselves.
+
+use crate::error::{ApiError, ApiResult};
+use serde_json::{Map, Value};
+
+/// One cell: a database value as text, or SQL NULL.
+pub type Cell = Option<String>;
+
+/// Ordered columns and their rows. `plain_header` replaces the column names in the plain
+/// format where the upstream API prints human labels (`Number|Name|Tech|…`).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub plain_header: Option<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new(columns: Vec<String>) -> Self {
+        Table {
+            columns,
+            plain_header: None,
+            rows: Vec::new(),
+        }
+    }
+    pub fn with_plain_header(mut self, header: &'static str) -> Self {
+        self.plain_header = Some(header);
+        self
+    }
+    fn object(&self, row: &[Cell]) -> Value {
+        let mut map = Map::with_capacity(self.columns.len());
+        for (name, cell) in self.columns.iter().zip(row) {
+            map.insert(
+                name.clone(),
+                cell.clone().map_or(Value::Null, Value::String),
+            );
+        }
+        Value::Object(map)
+    }
+}
+
+/// What a handler answers.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Rows: plain = header line + `|`-joined rows (nothing at all when empty); json = array.
+    Table(Table),
+    /// MANAGEDB list: json = object keyed by the value of column `key` (`{"12":{…}}`).
+    Keyed { key: usize, table: Table },
+    /// One row (MANAGEDB get/add); `None` is a miss (`{}`).
+    Record {
+        columns: Vec<String>,
+        row: Option<Vec<Cell>>,
+    },
+    /// A single named value (INFO balance, CDR get): plain = the bare value.
+    Value { name: &'static str, value: Cell },
+    /// Free text (statement echoes, HELP). json = a JSON string.
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Plain,
+    Json,
+    Xml,
+    Csv,
+}
+
+impl Format {
+    pub fn parse(s: Option<&str>) -> ApiResult<Format> {
+        match s.map(|s| s.to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("plain") | Some("text") => Ok(Format::Plain),
+            Some("json") => Ok(Format::Json),
+            Some("xml") => Ok(Format::Xml),
+            Some("csv") => Ok(Format::Csv),
+            Some(other) => Err(ApiError::invalid(format!(
+                "format '{other}' is not one of plain, json, xml, csv"
+            ))),
+        }
+    }
+}
+
+/// A JSONP callback name, validated so it can never carry script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callback(String);
+
+impl Callback {
+    pub fn parse(s: &str) -> ApiResult<Callback> {
+        let mut chars = s.chars();
+        let first_ok =
+            matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$');
+        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.'));
+        if first_ok && rest_ok && s.len() <= 64 {
+            Ok(Callback(s.to_string()))
+        } else {
+            Err(ApiError::invalid(
+                "callback must match ^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$",
+            ))
+        }
+    }
+}
+
+/// How the caller wants the answer.
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    pub format: Format,
+    pub callback: Option<Callback>,
+}
+
+impl Default for Rendering {
+    fn default() -> Self {
+        Rendering {
+            format: Format::Plain,
+            callback: None,
+        }
+    }
+}
+
+/// A rendered body with its content type.
+#[derive(Debug)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// `Some(filename)` asks for `Content-Disposition: attachment`.
+    pub attachment: Option<&'static str>,
+}
+
+const HTML: &str = "text/html; charset=UTF-8";
+const JSON: &str = "application/json";
+const JS: &str = "application/javascript";
+const XML: &str = "text/xml; charset=UTF-8";
+const CSV: &str = "text/csv; charset=UTF-8";
+
+impl Rendering {
+    pub fn render(&self, out: &Output) -> Rendered {
+        match self.format {
+            Format::Json => self.json(to_json(out)),
+            Format::Plain => text(HTML, plain(out)),
+            Format::Xml => text(XML, xml(out)),
+            Format::Csv => match out {
+                Output::Text(t) => text(HTML, t.clone()),
+                other => Rendered {
+                    content_type: CSV,
+                    body: csv_body(other).into_bytes(),
+                    attachment: Some("export.csv"),
+                },
+            },
+        }
+    }
+
+    /// Errors: one plain line, or `{"Response":"Error","Message":…}` for json clients.
+    pub fn render_error(&self, err: &ApiError) -> Rendered {
+        match self.format {
+            Format::Json => {
+                let message = err.to_string();
+                let mut map = Map::new();
+                map.insert("Response".into(), Value::String("Error".into()));
+                map.insert("Message".into(), Value::String(message));
+                self.json(Value::Object(map))
+            }
+            // A line, newline-terminated: the upstream auth failure is exactly 46 bytes.
+            _ => text(HTML, format!("{}\n", err.line())),
+        }
+    }
+
+    fn json(&self, value: Value) -> Rendered {
+        let body = value.to_string();
+        match &self.callback {
+            Some(Callback(name)) => text(JS, format!("{name}({body});")),
+            None => text(JSON, body),
+        }
+    }
+}
+
+fn text(content_type: &'static str, body: String) -> Rendered {
+    Rendered {
+        content_type,
+        body: body.into_bytes(),
+        attachment: None,
+    }
+}
+
+fn to_json(out: &Output) -> Value {
+    match out {
+        Output::Table(t) => Value::Array(t.rows.iter().map(|r| t.object(r)).collect()),
+        Output::Keyed { key, table } => {
+            let mut map = Map::with_capacity(table.rows.len());
+            for row in &table.rows {
+                let id = row.get(*key).cloned().flatten().unwrap_or_default();
+                map.insert(id, table.object(row));
+            }
+            Value::Object(map)
+        }
+        Output::Record { columns, row } => match row {
+            Some(row) => Table::new(columns.clone()).object(row),
+            None => Value::Object(Map::new()),
+        },
+        Output::Value { name, value } => {
+            let mut map = Map::new();
+            map.insert(
+                (*name).into(),
+                value.clone().map_or(Value::Null, Value::String),
+            );
+            Value::Object(map)
+        }
+        Output::Text(t) => Value::String(t.clone()),
+    }
+}
+
+fn plain(out: &Output) -> String {
+    match out {
+        Output::Table(t) => {
+            if t.rows.is_empty() {
+                return String::new();
+            }
+            let mut s = match t.plain_header {
+                Some(h) => h.to_string(),
+                None => t.columns.join("|"),
+            };
+            s.push('\n');
+            for row in &t.rows {
+                let cells: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
+                s.push_str(&cells.join("|"));
+                s.push('\n');
+            }
+            s
+        }
+        // MANAGEDB rows: upstream answers JSON whatever the format, and clients parse it.
+        Output::Keyed { .. } | Output::Record { .. } => to_json(out).to_string(),
+        Output::Value { value, .. } => value.clone().unwrap_or_default(),
+        Output::Text(t) => t.clone(),
+    }
+}
+
+/// The rows of any output, as one table (for xml and csv).
+fn as_table(out: &Output) -> Table {
+    match out {
+        Output::Table(t) | Output::Keyed { table: t, .. } => t.clone(),
+        Output::Record { columns, row } => Table {
+            columns: columns.clone(),
+            plain_header: None,
+            rows: row.iter().cloned().collect(),
+        },
+        Output::Value { name, value } => Table {
+            columns: vec![(*name).to_string()],
+            plain_header: None,
+            rows: vec![vec![value.clone()]],
+        },
+        Output::Text(t) => Table {
+            columns: vec!["message".into()],
+            plain_header: None,
+            rows: vec![vec![Some(t.clone())]],
+        },
+    }
+}
+
+fn xml(out: &Output) -> String {
+    use quick_xml::escape::escape;
+    let t = as_table(out);
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n");
+    for row in &t.rows {
+        s.push_str("<row>");
+        for (name, cell) in t.columns.iter().zip(row) {
+            match cell {
+                Some(v) => s.push_str(&format!("<{name}>{}</{name}>", escape(v.as_str()))),
+                None => s.push_str(&format!("<{name} null=\"true\"/>")),
+            }
+        }
+        s.push_str("</row>\n");
+    }
+    s.push_str("</response>\n");
+    s
+}
+
+fn csv_body(out: &Output) -> String {
+    let t = as_table(out);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into a Vec cannot fail.
+    let _ = w.write_record(&t.columns);
+    for row in &t.rows {
+        let _ = w.write_record(row.iter().map(|c| c.as_deref().unwrap_or("")));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        let mut t = Table::new(vec!["a".into(), "b".into()]);
+        t.rows.push(vec![Some("1".into()), None]);
+        t.rows
+            .push(vec![Some("x,\"y\"".into()), Some("<&>".into())]);
+        t
+    }
+
+    #[test]
+    fn json_scalars_are_strings_and_null_is_null() {
+        let r = Rendering {
+            format: Format::Json,
+            callback: None,
+        }
+        .render(&Output::Table(table()));
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            r#"[{"a":"1","b":null},{"a":"x,\"y\"","b":"<&>"}]"#
+        );
+    }
+
+    #[test]
+    fn keyed_and_empty_outputs_are_valid_json() {
+        let json = Rendering {
+            format: Format::Json,
+            callback: None,
+        };
+        let keyed = json.render(&Output::Keyed {
+            key: 0,
+            table: table(),
+        });
+        assert!(String::from_utf8(keyed.body)
+            .unwrap()
+            .starts_with(r#"{"1":{"a":"1""#));
+        let empty = json.render(&Output::Table(Table::new(vec!["a".into()])));
+        assert_eq!(empty.body, b"[]");
+        let miss = json.render(&Output::Record {
+            columns: vec![],
+            row: None,
+        });
+        assert_eq!(miss.body, b"{}");
+    }
+
+    #[test]
+    fn csv_quotes_and_xml_escapes() {
+        let csv = Rendering {
+            format: Format::Csv,
+            callback: None,
+        }
+        .render(&Output::Table(table()));
+        assert_eq!(
+            String::from_utf8(csv.body).unwrap(),
+            "a,b\n1,\n\"x,\"\"y\"\"\",<&>\n"
+        );
+        let xml = Rendering {
+            format: Format::Xml,
+            callback: None,
+        }
+        .render(&Output::Table(table()));
+        let body = String::from_utf8(xml.body).unwrap();
+        assert!(body.contains("<b>&lt;&amp;&gt;</b>"), "{body}");
+    }
+
+    #[test]
+    fn callback_is_validated() {
+        assert!(Callback::parse("jQuery123_cb.done").is_ok());
+        for bad in ["", "1abc", "alert(1)", "a b", "x;y", &"a".repeat(65)] {
+            assert!(Callback::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
