@@ -4,7 +4,7 @@
 use migration::MigratorTrait;
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,7 +77,20 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let txn = self.conn.begin().await?;
+        let txn = match slot {
+            // BEGIN IMMEDIATE: take SQLite's write lock now (waiting out writers that do not
+            // queue here, such as the background "last used" update or a CLI process) rather
+            // than reading first and failing with SQLITE_BUSY_SNAPSHOT when upgrading later.
+            Some(_) => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+            None => self.conn.begin().await?,
+        };
         Ok(WriteTxn { txn, _slot: slot })
     }
 }
