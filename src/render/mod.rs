@@ -141,7 +141,12 @@ impl Rendering {
                 Output::Text(t) => text(HTML, t.clone()),
                 other => Rendered {
                     content_type: CSV,
-                    body: csv_body(other).into_bytes(),
+                    // A miss is an empty body, not a lone header row.
+                    body: if is_empty(other) {
+                        Vec::new()
+                    } else {
+                        csv_body(other).into_bytes()
+                    },
                     attachment: Some("export.csv"),
                 },
             },
@@ -207,12 +212,21 @@ fn to_json(out: &Output) -> Value {
     }
 }
 
+/// Whether an output holds no row at all (a miss: empty body in plain and csv).
+fn is_empty(out: &Output) -> bool {
+    match out {
+        Output::Table(t) | Output::Keyed { table: t, .. } => t.rows.is_empty(),
+        Output::Record { row, .. } => row.is_none(),
+        Output::Value { .. } | Output::Text(_) => false,
+    }
+}
+
 fn plain(out: &Output) -> String {
+    if is_empty(out) {
+        return String::new();
+    }
     match out {
         Output::Table(t) => {
-            if t.rows.is_empty() {
-                return String::new();
-            }
             let mut s = match t.plain_header {
                 Some(h) => h.to_string(),
                 None => t.columns.join("|"),
