@@ -217,8 +217,8 @@ pub async fn add(
         (Some(_), Scope::Tenant(t)) => Some(t.clone()),
         (Some(_), Scope::All) => {
             return Err(ApiError::invalid(format!(
-                "parameter 'tenant' is required to add a {} with an admin key",
-                obj.name
+                "parameter 'tenant' is required to add {} with an admin key",
+                obj.a()
             )))
         }
         (None, _) => None,
@@ -308,8 +308,8 @@ async fn unique_conflict(
 ) -> ApiError {
     let Ok(txn) = db.begin_write().await else {
         return ApiError::Conflict(format!(
-            "a {} with the same unique values already exists",
-            obj.name
+            "{} with the same unique values already exists",
+            obj.a()
         ));
     };
     let cx = WriteCx {
@@ -325,8 +325,8 @@ async fn unique_conflict(
     match check_unique(&*txn, &cx, None).await {
         Err(e) => e,
         Ok(()) => ApiError::Conflict(format!(
-            "a {} with the same unique values already exists",
-            obj.name
+            "{} with the same unique values already exists",
+            obj.a()
         )),
     }
 }

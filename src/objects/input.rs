@@ -97,8 +97,9 @@ pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<
         for field in obj.fields.iter().filter(|f| f.access == Access::Required) {
             if !input.has(field.name) {
                 return Err(ApiError::invalid(format!(
-                    "field '{}' is required to add a {}",
-                    field.name, obj.name
+                    "field '{}' is required to add {}",
+                    field.name,
+                    obj.a()
                 )));
             }
         }

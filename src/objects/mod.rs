@@ -170,6 +170,11 @@ impl Object {
     pub fn action(&self, name: &str) -> Option<&'static Action> {
         self.actions.iter().find(|a| a.name == name)
     }
+    /// The name with its indefinite article, for messages: "an extension", "a did".
+    pub fn a(&self) -> String {
+        let an = self.name.starts_with(['a', 'e', 'i', 'o']);
+        format!("{} {}", if an { "an" } else { "a" }, self.name)
+    }
 }
 
 /// A write in progress, as the hooks see it.
