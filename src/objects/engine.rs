@@ -387,7 +387,7 @@ pub async fn update(
     }
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
-    let echo = echo_update(obj, &cx.input, id);
+    let echo = echo_update(obj, &cx.input, cx.tenant.as_ref(), id);
     drop(cx);
     txn.commit().await?;
     Ok(Output::Text(echo))
@@ -604,8 +604,10 @@ async fn refuse_if_referenced(
     )))
 }
 
-/// `update <table> set a='x', b='y' where <pk>='N'`, secrets masked (clients regex-match this).
-fn echo_update(obj: &Object, input: &Input, id: i32) -> String {
+/// `update <table> set a='x', b='y' where [<tenant col>='T' and ]<pk>='N'`, secrets masked.
+/// A client extracts the id with `update di_dids set .+ where .+di_id='(\d+)'`, which needs
+/// something between `where ` and the key: the tenant condition of a tenant-owned row.
+fn echo_update(obj: &Object, input: &Input, tenant: Option<&TenantRef>, id: i32) -> String {
     let quote = |s: &str| s.replace('\'', "''");
     let mut sets: Vec<String> = input
         .columns
@@ -619,8 +621,12 @@ fn echo_update(obj: &Object, input: &Input, id: i32) -> String {
         Kind::Secret => format!("{}='********'", f.name),
         _ => format!("{}='{}'", f.name, quote(v.as_deref().unwrap_or(""))),
     }));
+    let owner = match (obj.tenant_col, tenant) {
+        (Some(col), Some(t)) => format!("{col}='{}' and ", t.id),
+        _ => String::new(),
+    };
     format!(
-        "update {} set {} where {}='{id}'",
+        "update {} set {} where {owner}{}='{id}'",
         obj.table,
         sets.join(", "),
         obj.pk
