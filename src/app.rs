@@ -84,7 +84,8 @@ async fn proxyapi(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (render, result) = match params::extract(&req, payload, state.config.limits).await {
-        Err(e) => (Rendering::default(), Err(e)),
+        // The body could not be read: answer in the format the query string asked for.
+        Err(e) => (rendering(&params::query_only(&req)).0, Err(e)),
         Ok(p) => match rendering(&p) {
             (r, Err(e)) => (r, Err(e)),
             (r, Ok(())) => (r, dispatch(&state, &req, &p).await),

@@ -91,6 +91,16 @@ impl Params {
     }
 }
 
+/// The query string alone, skipping pairs that do not decode: enough to answer a request whose
+/// body could not be read in the format it asked for.
+pub fn query_only(req: &HttpRequest) -> Params {
+    let mut params = Params::default();
+    for pair in req.query_string().as_bytes().split(|b| *b == b'&') {
+        let _ = params.merge_form(pair);
+    }
+    params
+}
+
 /// Percent-decode one form component (`+` is a space) and insist on UTF-8.
 fn decode(raw: &[u8], param: Option<&str>) -> ApiResult<String> {
     let spaced: Vec<u8> = raw
