@@ -237,9 +237,12 @@ backend_tests! {
         r.is_error("parameter 'key' is not valid UTF-8");
         let r = ctx.send_raw("GET", PATH, "reqtype=HELP&%ff=1", None, vec![]).await;
         r.is_error("a parameter name is not valid UTF-8");
-        // Latin-1 from an old form, even with format=json: the error still comes out.
+        // Latin-1 from an old form: the error comes in the format asked for.
         let r = ctx.send_raw("GET", PATH, &format!("{base}&format=json&jsondata=%E9"), None, vec![]).await;
-        r.is_plain(NOT_UTF8);
+        r.is_json_error("parameter 'jsondata' is not valid UTF-8");
+        let r = ctx.send_raw("POST", PATH, &format!("{base}&format=json&callback=cb"), form, b"jsondata=%E9".to_vec()).await;
+        assert_eq!(r.content_type, JS);
+        assert_eq!(r.text(), "cb({\"Response\":\"Error\",\"Message\":\"parameter 'jsondata' is not valid UTF-8\"});");
         assert_eq!(ctx.snapshot().await, before);
         // Percent-encoded UTF-8 is fine.
         let r = ctx
