@@ -272,6 +272,11 @@ impl Ctx {
         Some(ctx)
     }
 
+    /// The URL of this test's database.
+    pub fn db_url(&self) -> String {
+        self.testdb.as_ref().unwrap().url.clone()
+    }
+
     /// Another server on the same database, e.g. with other settings; returns its base URL.
     /// It is stopped with the context.
     pub async fn extra_server(&self, trust_forwarded_for: bool) -> String {
