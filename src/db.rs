@@ -48,7 +48,9 @@ impl Db {
             if url.contains(":memory:") || url.contains("mode=memory") {
                 opts.max_connections(1).min_connections(1);
             } else {
-                opts.max_connections(8);
+                opts.max_connections(
+                    std::thread::available_parallelism().map_or(4, |n| n.get() * 2) as u32,
+                );
             }
             opts.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
