@@ -251,6 +251,21 @@ backend_tests! {
         assert_eq!(r.json()["di_comment"], "é");
     }
 
+    /// Malformed multipart bodies: an error line (in the format the query asked for).
+    async fn malformed_multipart(ctx) {
+        let q = format!("reqtype=MANAGEDB&object=did&action=add&tenant=ACME&key={}", ctx.rw);
+        let unterminated = b"--x\r\nContent-Disposition: form-data; name=\"jsondata\"\r\n\r\n{\"di_number\":\"1\"}".to_vec();
+        for (ct, body, msg) in [
+            ("multipart/form-data", b"--x\r\n".to_vec(), "malformed multipart body: Multipart boundary is not found"),
+            ("multipart/form-data; boundary=x", unterminated, "malformed multipart body: Multipart stream is incomplete"),
+            ("multipart/form-data; boundary=x", b"garbage".to_vec(), "malformed multipart body: Multipart stream is incomplete"),
+        ] {
+            ctx.send_raw("POST", PATH, &q, Some(ct), body.clone()).await.is_error(msg);
+            ctx.send_raw("POST", PATH, &format!("{q}&format=json"), Some(ct), body).await.is_json_error(msg);
+        }
+        assert_eq!(ctx.count("di_dids").await, 0);
+    }
+
     /// JSONP: a valid name wraps the json; anything else is an error that never echoes it.
     async fn jsonp_callbacks(ctx) {
         let r = ctx.info(&ctx.rw, Some("ACME"), "dids").fmt("json").p("callback", "jQuery3.cb_$1").get().await;
