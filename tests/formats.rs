@@ -66,9 +66,9 @@ backend_tests! {
         assert_eq!(first.to_string(), row.to_string());
 
         for f in FORMATS {
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "list").as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "list").in_format(f).get().await;
             assert_shape(&r, &Shape::Keyed(vec![row.clone()]), f);
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "get").id(id).as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "get").id(id).in_format(f).get().await;
             assert_shape(&r, &Shape::Record(Some(row.clone())), f);
         }
 
@@ -77,7 +77,7 @@ backend_tests! {
             let r = ctx
                 .mdb(&ctx.rw, Some("ACME"), "did", "add")
                 .json(&json!({ "di_country": "39", "di_area": "02", "di_number": number, "di_comment": COMMENT }))
-                .as_format(f)
+                .in_format(f)
                 .post()
                 .await;
             let stored = find_did(ctx, &number).await;
@@ -89,7 +89,7 @@ backend_tests! {
                 .mdb(&ctx.rw, Some("ACME"), "did", "update")
                 .id(new_id)
                 .json(&json!({ "di_comment": "it's" }))
-                .as_format(f)
+                .in_format(f)
                 .post()
                 .await;
             let echo = format!(
@@ -102,7 +102,7 @@ backend_tests! {
             let r = ctx
                 .mdb(&ctx.rw, Some("ACME"), "did", "delete")
                 .id(new_id)
-                .as_format(f)
+                .in_format(f)
                 .post()
                 .await;
             assert_shape(&r, &Shape::Text(format!("delete from di_dids where di_id='{new_id}'")), f);
@@ -130,14 +130,14 @@ backend_tests! {
         assert_eq!(te_rows[0]["te_cdr_csv_layout"], Value::Null);
 
         for f in FORMATS {
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "extension", "list").as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "extension", "list").in_format(f).get().await;
             assert_shape(&r, &Shape::Keyed(ext_rows.clone()), f);
-            let r = ctx.mdb(&ctx.admin, None, "tenant", "list").as_format(f).get().await;
+            let r = ctx.mdb(&ctx.admin, None, "tenant", "list").in_format(f).get().await;
             assert_shape(&r, &Shape::Keyed(te_rows.clone()), f);
             let r = ctx
                 .mdb(&ctx.admin, None, "tenant", "get")
                 .id(ctx.b.id)
-                .as_format(f)
+                .in_format(f)
                 .get()
                 .await;
             assert_shape(&r, &Shape::Record(Some(te_rows[1].clone())), f);
@@ -172,17 +172,17 @@ backend_tests! {
         let version = format!("Switchboard {}", env!("CARGO_PKG_VERSION"));
 
         for f in FORMATS {
-            let r = ctx.info(&ctx.rw, Some("ACME"), "extensions").as_format(f).get().await;
+            let r = ctx.info(&ctx.rw, Some("ACME"), "extensions").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(acme_exts.clone(), EXT_HEADER), f);
-            let r = ctx.info(&ctx.admin, None, "extensions").as_format(f).get().await;
+            let r = ctx.info(&ctx.admin, None, "extensions").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(all_exts.clone(), EXT_HEADER), f);
-            let r = ctx.info(&ctx.rw, Some("ACME"), "dids").as_format(f).get().await;
+            let r = ctx.info(&ctx.rw, Some("ACME"), "dids").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(acme_dids.clone(), DID_HEADER), f);
-            let r = ctx.info(&ctx.admin, Some("%"), "dids").as_format(f).get().await;
+            let r = ctx.info(&ctx.admin, Some("%"), "dids").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(all_dids.clone(), DID_HEADER), f);
-            let r = ctx.info(&ctx.admin, None, "version").as_format(f).get().await;
+            let r = ctx.info(&ctx.admin, None, "version").in_format(f).get().await;
             assert_shape(&r, &Shape::Value("version", version.clone()), f);
-            let r = ctx.info(&ctx.admin, None, "tenants").as_format(f).get().await;
+            let r = ctx.info(&ctx.admin, None, "tenants").in_format(f).get().await;
             assert_shape(
                 &r,
                 &Shape::Table(
@@ -200,20 +200,20 @@ backend_tests! {
     /// A miss or an empty list: empty body in plain and csv, `{}` / `[]` in json.
     async fn empty_results_in_every_format(ctx) {
         for f in FORMATS {
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "list").as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "list").in_format(f).get().await;
             assert_shape(&r, &Shape::Keyed(vec![]), f);
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "extension", "get").id(4242).as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "extension", "get").id(4242).in_format(f).get().await;
             assert_shape(&r, &Shape::Record(None), f);
             let r = ctx
                 .mdb(&ctx.admin, None, "tenant", "list")
                 .p("filter", "te_code = 'NOPE'")
-                .as_format(f)
+                .in_format(f)
                 .get()
                 .await;
             assert_shape(&r, &Shape::Keyed(vec![]), f);
-            let r = ctx.info(&ctx.ro, Some("ACME"), "extensions").as_format(f).get().await;
+            let r = ctx.info(&ctx.ro, Some("ACME"), "extensions").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(vec![], EXT_HEADER), f);
-            let r = ctx.info(&ctx.ro, Some("ACME"), "dids").as_format(f).get().await;
+            let r = ctx.info(&ctx.ro, Some("ACME"), "dids").in_format(f).get().await;
             assert_shape(&r, &Shape::Table(vec![], DID_HEADER), f);
         }
         // The literal bodies, for the record.
@@ -277,8 +277,8 @@ backend_tests! {
     async fn errors_in_every_format(ctx) {
         let missing = "parameter 'objectid' is required";
         for f in FORMATS {
-            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "get").as_format(f).get().await;
-            let bad_key = ctx.mdb("sbk_nope_nope_nope", Some("ACME"), "did", "list").as_format(f).get().await;
+            let r = ctx.mdb(&ctx.rw, Some("ACME"), "did", "get").in_format(f).get().await;
+            let bad_key = ctx.mdb("sbk_nope_nope_nope", Some("ACME"), "did", "list").in_format(f).get().await;
             match *f {
                 "json" => {
                     r.is_json_error(missing);

@@ -316,7 +316,8 @@ backend_tests! {
             r.post().await.is_error(&refusal);
         }
         assert_eq!(ctx.snapshot().await, before);
-        ctx.info(&g_key, Some("GAMMA"), "dids").fmt("json").get().await.json().as_array().map(|a| assert_eq!(a.len(), 1));
+        let dids = ctx.info(&g_key, Some("GAMMA"), "dids").fmt("json").get().await.json();
+        assert_eq!(dids.as_array().map(Vec::len), Some(1), "{dids}");
 
         let acme_exts = ctx.info(&ctx.admin, Some("ACME"), "extensions").get().await.text();
         let beta_dids = ctx.info(&ctx.admin, Some("BETA"), "dids").get().await.text();

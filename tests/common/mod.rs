@@ -615,7 +615,7 @@ impl<'c> Req<'c> {
         self.p("format", format)
     }
     /// One of [`render::FORMATS`]: `jsonp` is json with a callback.
-    pub fn as_format(self, format: &str) -> Self {
+    pub fn in_format(self, format: &str) -> Self {
         match format {
             "jsonp" => self.p("format", "json").p("callback", render::CALLBACK),
             other => self.p("format", other),
