@@ -91,10 +91,19 @@ async fn proxyapi(
             (r, Ok(())) => (r, dispatch(&state, &req, &p).await),
         },
     };
-    let rendered = match &result {
+    if let Ok(Output::File(file)) = &result {
+        return match crate::files::respond(&req, file).await {
+            Ok(resp) => resp,
+            Err(e) => reply(render.render_error(&e)),
+        };
+    }
+    reply(match &result {
         Ok(out) => render.render(out),
         Err(e) => render.render_error(e),
-    };
+    })
+}
+
+fn reply(rendered: crate::render::Rendered) -> HttpResponse {
     let mut resp = HttpResponse::Ok();
     resp.insert_header((header::CONTENT_TYPE, rendered.content_type));
     resp.insert_header((header::CACHE_CONTROL, "no-store"));

@@ -1,8 +1,10 @@
 //! Settings, from the environment, with defaults that run out of the box.
 
 use crate::proxyapi::params::BodyLimits;
+use std::path::PathBuf;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://switchboard.db?mode=rwc";
+pub const DEFAULT_DATA_DIR: &str = "switchboard-data";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -10,6 +12,10 @@ pub struct Config {
     pub limits: BodyLimits,
     /// Trust the first address of `X-Forwarded-For` (only behind a reverse proxy you run).
     pub trust_forwarded_for: bool,
+    /// Root of every file Switchboard keeps (media, voicemail, faxes; recordings by default).
+    pub data_dir: PathBuf,
+    /// Where call recordings live (often Asterisk's monitor directory on shared storage).
+    pub recordings_dir: PathBuf,
 }
 
 impl Config {
@@ -22,7 +28,38 @@ impl Config {
                 std::env::var("SWITCHBOARD_TRUST_FORWARDED_FOR").as_deref(),
                 Ok("1" | "yes" | "true")
             ),
+            ..Config::with_data_dir(
+                std::env::var_os("SWITCHBOARD_DATA_DIR")
+                    .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from),
+            )
         }
+    }
+
+    /// Defaults, with every file kept under `data_dir` (tests give each run its own).
+    pub fn with_data_dir(data_dir: PathBuf) -> Config {
+        Config {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            limits: BodyLimits::default(),
+            trust_forwarded_for: false,
+            recordings_dir: std::env::var_os("SWITCHBOARD_RECORDINGS_DIR")
+                .map_or_else(|| data_dir.join("recordings"), PathBuf::from),
+            data_dir,
+        }
+    }
+
+    /// The content-addressed media store.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    /// Voicemail spool, in Asterisk's layout (`<context>/<mailbox>/<folder>/msgNNNN.*`).
+    pub fn voicemail_dir(&self) -> PathBuf {
+        self.data_dir.join("voicemail")
+    }
+
+    /// Faxes sent and received.
+    pub fn fax_dir(&self) -> PathBuf {
+        self.data_dir.join("fax")
     }
 
     pub fn with_database(url: &str) -> Config {

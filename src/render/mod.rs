@@ -56,6 +56,9 @@ pub enum Output {
     Value { name: &'static str, value: Cell },
     /// Free text (statement echoes, HELP). json = a JSON string.
     Text(String),
+    /// File bytes (media, recordings, voicemail): sent as they are, with HTTP Range, by the
+    /// endpoint; the text formats only ever see its name.
+    File(crate::files::FileBody),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +212,12 @@ fn to_json(out: &Output) -> Value {
             Value::Object(map)
         }
         Output::Text(t) => Value::String(t.clone()),
+        Output::File(f) => Value::String(file_label(f)),
     }
+}
+
+fn file_label(f: &crate::files::FileBody) -> String {
+    f.filename.clone().unwrap_or_else(|| "file".into())
 }
 
 /// Whether an output holds no row at all (a miss: empty body in plain and csv).
@@ -217,7 +225,7 @@ fn is_empty(out: &Output) -> bool {
     match out {
         Output::Table(t) | Output::Keyed { table: t, .. } => t.rows.is_empty(),
         Output::Record { row, .. } => row.is_none(),
-        Output::Value { .. } | Output::Text(_) => false,
+        Output::Value { .. } | Output::Text(_) | Output::File(_) => false,
     }
 }
 
@@ -243,6 +251,7 @@ fn plain(out: &Output) -> String {
         Output::Keyed { .. } | Output::Record { .. } => to_json(out).to_string(),
         Output::Value { value, .. } => value.clone().unwrap_or_default(),
         Output::Text(t) => t.clone(),
+        Output::File(f) => file_label(f),
     }
 }
 
@@ -264,6 +273,11 @@ fn as_table(out: &Output) -> Table {
             columns: vec!["message".into()],
             plain_header: None,
             rows: vec![vec![Some(t.clone())]],
+        },
+        Output::File(f) => Table {
+            columns: vec!["file".into()],
+            plain_header: None,
+            rows: vec![vec![Some(file_label(f))]],
         },
     }
 }

@@ -28,7 +28,6 @@ use switchboard::app::{serve, AppState};
 use switchboard::auth::keys::{generate_key, store_key, NewKey};
 use switchboard::config::Config;
 use switchboard::db::Db;
-use switchboard::proxyapi::params::BodyLimits;
 
 /// The exact upstream auth failure (46 bytes with its newline).
 pub const TOO_BAD: &str = "Too bad... you mistaken the security api key.\n";
@@ -182,6 +181,8 @@ pub struct Ctx {
     pub rw: String,
     /// Tenant ACME read-only key.
     pub ro: String,
+    /// This test's own data directory (media, recordings, voicemail); removed at the end.
+    pub config: Config,
 }
 
 /// Options of a key minted for a test.
@@ -216,12 +217,12 @@ impl Ctx {
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let data_dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique_name()));
         let config = Config {
             database_url: testdb.url.clone(),
-            limits: BodyLimits::default(),
-            trust_forwarded_for: false,
+            ..Config::with_data_dir(data_dir)
         };
-        let server = serve(AppState::new(db.clone(), config), listener).unwrap();
+        let server = serve(AppState::new(db.clone(), config.clone()), listener).unwrap();
         let handle = server.handle();
         actix_rt::spawn(server);
 
@@ -246,6 +247,7 @@ impl Ctx {
             admin: String::new(),
             rw: String::new(),
             ro: String::new(),
+            config,
         };
         ctx.admin = ctx
             .mint(KeySpec {
@@ -283,9 +285,8 @@ impl Ctx {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let config = Config {
-            database_url: String::new(),
-            limits: BodyLimits::default(),
             trust_forwarded_for,
+            ..self.config.clone()
         };
         let server = serve(AppState::new(self.db.clone(), config), listener).unwrap();
         self.extra.borrow_mut().push(server.handle());
@@ -323,6 +324,7 @@ impl Ctx {
         if let Some(t) = testdb {
             t.drop_database().await;
         }
+        let _ = std::fs::remove_dir_all(&self.config.data_dir);
     }
 
     // ----- requests -----
