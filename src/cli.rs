@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, tenant, key.
+//! The command line: serve, migrate, tenant, key, node, outbox.
 
 use crate::auth::keys::{self, NewKey};
 use crate::auth::{Caller, Principal, Role};
@@ -44,6 +44,12 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Manage Asterisk nodes.
+    #[command(subcommand)]
+    Node(crate::cluster::cli::NodeCmd),
+    /// The outbox of node actions.
+    #[command(subcommand)]
+    Outbox(crate::cluster::cli::OutboxCmd),
 }
 
 #[derive(Subcommand)]
@@ -115,7 +121,7 @@ fn fail(msg: impl std::fmt::Display) -> ApiError {
     ApiError::invalid(msg.to_string())
 }
 
-async fn tenant_id(db: &Db, code: &str) -> Result<i32, ApiError> {
+pub async fn tenant_id(db: &Db, code: &str) -> Result<i32, ApiError> {
     te_tenants::Entity::find()
         .filter(te_tenants::Column::TeCode.eq(code.to_ascii_uppercase()))
         .one(&db.conn)

@@ -289,6 +289,7 @@ pub async fn add(
     };
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
+    crate::cluster::outbox::on_write(&cx).await?;
     let row = cx.after.take();
     drop(cx);
     txn.commit().await?;
@@ -387,6 +388,7 @@ pub async fn update(
     }
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
+    crate::cluster::outbox::on_write(&cx).await?;
     let echo = echo_update(obj, &cx.input, cx.tenant.as_ref(), id);
     drop(cx);
     txn.commit().await?;
@@ -438,6 +440,7 @@ pub async fn delete(
         .and_where(Expr::col(obj.pk).eq(id));
     txn.execute(&del).await?;
     obj.behavior.after_write(&mut cx).await?;
+    crate::cluster::outbox::on_write(&cx).await?;
     drop(cx);
     txn.commit().await?;
     Ok(Output::Text(format!(

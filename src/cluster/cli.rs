@@ -1,0 +1,119 @@
+//! `switchboard node …` and `switchboard outbox …`.
+
+use super::{nodes, outbox};
+use crate::db::Db;
+use crate::error::ApiError;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum NodeCmd {
+    /// Register an Asterisk node (its AMI address and user). Running servers pick it up.
+    Add {
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 5038)]
+        port: u16,
+        #[arg(long)]
+        user: String,
+        /// The AMI secret (or SWITCHBOARD_NODE_SECRET, which keeps it out of the shell history).
+        #[arg(long, env = "SWITCHBOARD_NODE_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+    /// List nodes (never their secrets).
+    List,
+    /// Remove a node (and its undelivered actions).
+    Remove { name: String },
+    /// Pin a tenant to some nodes; with no node, the tenant uses all nodes again.
+    Pin {
+        #[arg(long, value_name = "CODE")]
+        tenant: String,
+        nodes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OutboxCmd {
+    /// Per-node backlog: pending, failed and delivered actions, and the last error.
+    Status,
+}
+
+pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
+    match cmd {
+        NodeCmd::Add {
+            name,
+            host,
+            port,
+            user,
+            secret,
+        } => {
+            let node = nodes::add(
+                &db.conn,
+                nodes::NewNode {
+                    name: &name,
+                    host: &host,
+                    port,
+                    username: &user,
+                    secret: &secret,
+                },
+            )
+            .await?;
+            println!("node {} added ({}:{})", node.name, node.host, node.port);
+        }
+        NodeCmd::List => {
+            println!(
+                "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} version",
+                "name", "host", "port", "user", "enabled", "systemname"
+            );
+            for n in nodes::list(&db.conn).await? {
+                println!(
+                    "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} {}",
+                    n.name,
+                    n.host,
+                    n.port,
+                    n.username,
+                    if n.enabled { "yes" } else { "no" },
+                    n.systemname,
+                    n.version
+                );
+            }
+        }
+        NodeCmd::Remove { name } => {
+            nodes::remove(&db.conn, &name).await?;
+            println!("node {name} removed");
+        }
+        NodeCmd::Pin { tenant, nodes: names } => {
+            let te_id = crate::cli::tenant_id(db, &tenant).await?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            nodes::pin(&db.conn, te_id, &names).await?;
+            if names.is_empty() {
+                println!("tenant {} uses all nodes", tenant.to_ascii_uppercase());
+            } else {
+                println!(
+                    "tenant {} pinned to {}",
+                    tenant.to_ascii_uppercase(),
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_outbox(db: &Db, cmd: OutboxCmd) -> Result<(), ApiError> {
+    match cmd {
+        OutboxCmd::Status => {
+            println!(
+                "{:<16} {:>8} {:>8} {:>10}  last error",
+                "node", "pending", "failed", "delivered"
+            );
+            for (node, b) in outbox::status(&db.conn).await? {
+                println!(
+                    "{:<16} {:>8} {:>8} {:>10}  {}",
+                    node.name, b.pending, b.failed, b.done, b.last_error
+                );
+            }
+        }
+    }
+    Ok(())
+}

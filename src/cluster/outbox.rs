@@ -1,0 +1,159 @@
+//! The outbox: node actions recorded in the same transaction as the write that causes them,
+//! one delivery row per target node, drained in order per node by the dispatcher.
+
+use super::nodes;
+use crate::error::{internal, ApiResult};
+use crate::objects::WriteCx;
+use entity::{ob_outbox, od_deliveries};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+pub const PENDING: &str = "pending";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+
+/// One AMI action for the nodes, as stored: name, headers, and the key of what it refreshes
+/// (two actions with the same key do the same thing; the later one suffices).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeAction {
+    pub key: String,
+    pub action: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl NodeAction {
+    pub fn new(key: impl Into<String>, action: &str, headers: &[(&str, &str)]) -> NodeAction {
+        NodeAction {
+            key: key.into(),
+            action: action.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// Set or clear DND for a device on a node (AstDB family `DND`, key = device username).
+pub fn dnd_action(username: &str, on: bool) -> NodeAction {
+    let key = format!("dnd:{username}");
+    if on {
+        NodeAction::new(
+            key,
+            "DBPut",
+            &[("Family", "DND"), ("Key", username), ("Val", "YES")],
+        )
+    } else {
+        NodeAction::new(key, "DBDel", &[("Family", "DND"), ("Key", username)])
+    }
+}
+
+/// The hook of the generic engine: record the node actions of a write in its transaction.
+pub async fn on_write(cx: &WriteCx<'_>) -> ApiResult<()> {
+    let actions = super::on_write::actions(cx);
+    record(cx.txn, cx.tenant.as_ref().map(|t| t.id), &actions).await
+}
+
+/// Store actions with one pending delivery per target node (the tenant's pinned nodes, or all).
+/// Call it inside the transaction of the write that causes the actions.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    te_id: Option<i32>,
+    actions: &[NodeAction],
+) -> ApiResult<()> {
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let targets = nodes::targets(conn, te_id).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().naive_utc();
+    for a in actions {
+        let headers = serde_json::to_string(&a.headers).map_err(internal)?;
+        let ob = ob_outbox::ActiveModel {
+            ob_te_id: Set(te_id),
+            ob_key: Set(a.key.chars().take(190).collect()),
+            ob_action: Set(a.action.clone()),
+            ob_headers: Set(headers),
+            ob_created: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        let mut ins = Query::insert();
+        ins.into_table(od_deliveries::Entity)
+            .columns([
+                od_deliveries::Column::OdObId,
+                od_deliveries::Column::OdNoId,
+                od_deliveries::Column::OdState,
+                od_deliveries::Column::OdAttempts,
+                od_deliveries::Column::OdMessage,
+            ]);
+        for node in &targets {
+            ins.values_panic([
+                ob.ob_id.into(),
+                (*node).into(),
+                PENDING.into(),
+                0.into(),
+                "".into(),
+            ]);
+        }
+        conn.execute(&ins).await?;
+    }
+    Ok(())
+}
+
+/// Decode stored headers.
+pub fn headers_of(ob: &ob_outbox::Model) -> Vec<(String, String)> {
+    serde_json::from_str(&ob.ob_headers).unwrap_or_default()
+}
+
+/// Backlog of one node, for `outbox status` and `INFO nodes`.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    pub pending: i64,
+    pub failed: i64,
+    pub done: i64,
+    /// The message of the most recent failed attempt, if any.
+    pub last_error: String,
+}
+
+pub async fn backlog(conn: &impl ConnectionTrait, node_id: i32) -> ApiResult<Backlog> {
+    let mut out = Backlog::default();
+    for (state, slot) in [
+        (PENDING, &mut out.pending),
+        (FAILED, &mut out.failed),
+        (DONE, &mut out.done),
+    ] {
+        let mut q = Query::select();
+        q.expr(Expr::cust("COUNT(*)"))
+            .from(od_deliveries::Entity)
+            .and_where(Expr::col(od_deliveries::Column::OdNoId).eq(node_id))
+            .and_where(Expr::col(od_deliveries::Column::OdState).eq(state));
+        *slot = crate::objects::engine::count(conn, q).await?;
+    }
+    out.last_error = od_deliveries::Entity::find()
+        .filter(od_deliveries::Column::OdNoId.eq(node_id))
+        .filter(od_deliveries::Column::OdMessage.ne(""))
+        .filter(od_deliveries::Column::OdState.ne(DONE))
+        .order_by_desc(od_deliveries::Column::OdUpdated)
+        .order_by_desc(od_deliveries::Column::OdId)
+        .one(conn)
+        .await?
+        .map(|d| d.od_message)
+        .unwrap_or_default();
+    Ok(out)
+}
+
+/// Every node with its backlog.
+pub async fn status(conn: &impl ConnectionTrait) -> ApiResult<Vec<(nodes::NodeView, Backlog)>> {
+    let mut out = Vec::new();
+    for node in nodes::list(conn).await? {
+        let b = backlog(conn, node.id).await?;
+        out.push((node, b));
+    }
+    Ok(out)
+}
