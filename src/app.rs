@@ -141,7 +141,6 @@ const NOT_YET: &[&str] = &[
     "fax",
     "sms",
     "mediafile",
-    "setting",
     "balance",
     "licensedays",
     "authtoken",
@@ -163,7 +162,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     if reqtype == "help" {
         return Ok(Output::Text(state.help.clone()));
     }
-    let served = matches!(reqtype.as_str(), "managedb" | "info");
+    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting");
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
@@ -173,6 +172,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     match reqtype.as_str() {
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
+        "setting" => crate::settings::handle(state, &caller, p).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()

@@ -11,3 +11,4 @@ pub mod files;
 pub mod objects;
 pub mod proxyapi;
 pub mod render;
+pub mod settings;

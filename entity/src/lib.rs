@@ -1,6 +1,8 @@
 //! SeaORM entities for the Switchboard schema (one module per table, named after it).
 
 pub mod ak_apikeys;
+pub mod at_authtokens;
+pub mod bt_balancetransactions;
 pub mod co_conditions;
 pub mod cr_conferencerooms;
 pub mod cu_customs;
@@ -14,21 +16,30 @@ pub mod me_mediafiles;
 pub mod no_nodes;
 pub mod ob_outbox;
 pub mod od_deliveries;
+pub mod pb_phonebooks;
+pub mod pd_phonebookdetails;
+pub mod pe_phonebookentries;
+pub mod pi_phonebookitems;
 pub mod pk_parkinglots;
+pub mod pp_phonephonebooks;
 pub mod ps_aors;
 pub mod ps_auths;
 pub mod ps_endpoints;
 pub mod qu_queues;
 pub mod sippeers;
+pub mod st_settings;
 pub mod te_tenants;
 pub mod tn_tenantnodes;
 pub mod up_userprofiles;
 pub mod us_users;
 pub mod ut_usertenants;
+pub mod voicemail_messages;
 pub mod voicemail_users;
 
 pub mod prelude {
     pub use super::ak_apikeys::Entity as AkApikeys;
+    pub use super::at_authtokens::Entity as AtAuthtokens;
+    pub use super::bt_balancetransactions::Entity as BtBalancetransactions;
     pub use super::co_conditions::Entity as CoConditions;
     pub use super::cr_conferencerooms::Entity as CrConferencerooms;
     pub use super::cu_customs::Entity as CuCustoms;
@@ -38,15 +49,22 @@ pub mod prelude {
     pub use super::hu_huntlists::Entity as HuHuntlists;
     pub use super::iv_ivrs::Entity as IvIvrs;
     pub use super::me_mediafiles::Entity as MeMediafiles;
+    pub use super::pb_phonebooks::Entity as PbPhonebooks;
+    pub use super::pd_phonebookdetails::Entity as PdPhonebookdetails;
+    pub use super::pe_phonebookentries::Entity as PePhonebookentries;
+    pub use super::pi_phonebookitems::Entity as PiPhonebookitems;
     pub use super::pk_parkinglots::Entity as PkParkinglots;
+    pub use super::pp_phonephonebooks::Entity as PpPhonephonebooks;
     pub use super::ps_aors::Entity as PsAors;
     pub use super::ps_auths::Entity as PsAuths;
     pub use super::ps_endpoints::Entity as PsEndpoints;
     pub use super::qu_queues::Entity as QuQueues;
     pub use super::sippeers::Entity as Sippeers;
+    pub use super::st_settings::Entity as StSettings;
     pub use super::te_tenants::Entity as TeTenants;
     pub use super::up_userprofiles::Entity as UpUserprofiles;
     pub use super::us_users::Entity as UsUsers;
     pub use super::ut_usertenants::Entity as UtUsertenants;
+    pub use super::voicemail_messages::Entity as VoicemailMessages;
     pub use super::voicemail_users::Entity as VoicemailUsers;
 }

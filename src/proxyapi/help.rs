@@ -19,7 +19,7 @@ pub fn text() -> String {
     hb.register_escape_fn(handlebars::no_escape);
     hb.render_template(
         TEMPLATE,
-        &json!({ "version": env!("CARGO_PKG_VERSION"), "objects": objects }),
+        &json!({ "version": env!("CARGO_PKG_VERSION"), "objects": objects, "settings": crate::settings::help_rows() }),
     )
     .unwrap_or_else(|e| format!("reqtype - Request type\n(help template error: {e})\n"))
 }
