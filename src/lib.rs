@@ -1,4 +1,5 @@
 //! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
+pub mod ami;
 pub mod app;
 pub mod auth;
 pub mod cli;
