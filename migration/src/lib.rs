@@ -1,6 +1,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
+mod m20261122_000002_objects;
 mod m20261122_000003_account;
 mod m20261122_000005_cluster;
 
@@ -11,6 +12,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000002_objects::Migration),
             Box::new(m20261122_000003_account::Migration),
             Box::new(m20261122_000005_cluster::Migration),
         ]

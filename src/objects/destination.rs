@@ -130,7 +130,7 @@ async fn source(cx: &ActionCx<'_>) -> ApiResult<(String, i32, TenantRef)> {
 }
 
 /// One jsondata element `TAG-ARG` → (tag, stored argument), checked against the tenant.
-async fn element(
+pub(crate) async fn element(
     conn: &impl ConnectionTrait,
     tenant: &TenantRef,
     index: usize,
@@ -208,15 +208,26 @@ async fn list(cx: &ActionCx<'_>) -> ApiResult<Output> {
         }
         Err(e) => return Err(e),
     };
+    source_rows(&cx.db.conn, tenant.id, &[typesrc.as_str()], id).await
+}
+
+/// The destinations of one source object under any of `types`, in order.
+pub async fn source_rows(
+    conn: &impl ConnectionTrait,
+    te_id: i32,
+    types: &[&str],
+    id: i32,
+) -> ApiResult<Output> {
     let mut q = Query::select();
     q.columns(COLUMNS)
         .from("de_destinations")
-        .and_where(Expr::col("de_te_id").eq(tenant.id))
-        .and_where(Expr::col("de_type_src").eq(typesrc))
+        .and_where(Expr::col("de_te_id").eq(te_id))
+        .and_where(Expr::col("de_type_src").is_in(types.iter().copied()))
         .and_where(Expr::col("de_type_id_src").eq(id))
+        .order_by("de_type_src", Order::Asc)
         .order_by("de_ord", Order::Asc);
     let mut table = Table::new(COLUMNS.map(String::from).to_vec());
-    for r in cx.db.conn.query_all(&q).await? {
+    for r in conn.query_all(&q).await? {
         let text = |i: usize| r.try_get_by_index::<String>(i).map_err(internal);
         let int = |i: usize| {
             r.try_get_by_index::<i32>(i)

@@ -249,6 +249,7 @@ pub async fn add(
     };
     obj.behavior.before_write(&mut cx).await?;
     check_unique(&*txn, &cx, None).await?;
+    check_references(&*txn, &cx).await?;
 
     let mut names: Vec<&'static str> = cx.input.columns.iter().map(|(f, _)| f.name).collect();
     let mut values: Vec<Value> = cx.input.columns.iter().map(|(_, v)| v.clone()).collect();
@@ -366,6 +367,7 @@ pub async fn update(
     };
     obj.behavior.before_write(&mut cx).await?;
     check_unique(&*txn, &cx, Some(id)).await?;
+    check_references(&*txn, &cx).await?;
     if !cx.input.columns.is_empty() {
         let mut upd = Query::update();
         upd.table(obj.table)
@@ -408,9 +410,7 @@ pub async fn delete(
     let before = fetch(&*txn, obj, &scope, id, true)
         .await?
         .ok_or_else(|| not_found(obj, id))?;
-    if let Some(tag) = obj.target_tag {
-        refuse_if_referenced(&*txn, obj, tag, id).await?;
-    }
+    refuse_if_referenced(&*txn, obj, id).await?;
     let tenant = owner(&*txn, obj, &before).await?;
     let mut cx = WriteCx {
         txn: &txn,
@@ -574,36 +574,98 @@ async fn check_unique(
     Ok(())
 }
 
-/// Deleting an object that destinations point to would leave them dangling: refuse, listing them.
-async fn refuse_if_referenced(
-    conn: &impl ConnectionTrait,
-    obj: &Object,
-    tag: &str,
-    id: i32,
-) -> ApiResult<()> {
-    let mut q = Query::select();
-    q.columns(["de_type_src", "de_type_id_src"])
-        .from("de_destinations")
-        .and_where(Expr::col("de_type_dst").eq(tag))
-        .and_where(Expr::col("de_type_id_dst").eq(id.to_string()))
-        .order_by("de_id", Order::Asc);
-    let users: Vec<String> = conn
-        .query_all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            let src = r.try_get_by_index::<String>(0).unwrap_or_default();
-            let src_id = r.try_get_by_index::<i32>(1).unwrap_or_default();
-            format!("{src} {src_id}")
-        })
-        .collect();
-    if users.is_empty() {
+/// Tables whose rows point at objects by destination tag: `(table, tag column, id column,
+/// owner column, owner label)`. Destinations are listed by their source type.
+const TAGGED: &[(&str, &str, &str, &str, &str)] = &[
+    ("de_destinations", "de_type_dst", "de_type_id_dst", "de_type_id_src", "destinations of"),
+    ("hm_huntlistmembers", "hm_type", "hm_type_id", "hm_hu_id", "hunt lists"),
+];
+
+/// A referenced column must name an existing row (of the same tenant when the target is
+/// tenant-owned). `0` in a nullable reference means "none".
+async fn check_references(conn: &impl ConnectionTrait, cx: &WriteCx<'_>) -> ApiResult<()> {
+    for (field, value) in &cx.input.columns {
+        let Some(target) = field.refers.and_then(super::find) else {
+            continue;
+        };
+        let id = match value {
+            Value::Int(Some(0)) if field.kind == Kind::OptInt => continue,
+            Value::Int(Some(id)) => *id,
+            _ => continue,
+        };
+        let mut q = count_query(target.table);
+        q.and_where(Expr::col(target.pk).eq(id));
+        let mut place = String::new();
+        if let (Some(col), Some(t)) = (target.tenant_col, &cx.tenant) {
+            q.and_where(Expr::col(col).eq(t.id));
+            place = format!(" in tenant {}", t.code);
+        }
+        if count(conn, q).await? == 0 {
+            return Err(ApiError::invalid(format!(
+                "field '{}': no {} with id {id}{place}",
+                field.name, target.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Deleting an object that others point to would leave them dangling: refuse, listing them.
+async fn refuse_if_referenced(conn: &impl ConnectionTrait, obj: &Object, id: i32) -> ApiResult<()> {
+    let mut parts = Vec::new();
+    if let Some(tag) = obj.target_tag {
+        for (table, tag_col, id_col, owner_col, label) in TAGGED {
+            let mut q = Query::select();
+            q.columns([*owner_col]);
+            if *table == "de_destinations" {
+                q.column("de_type_src");
+            }
+            q.from(*table)
+                .and_where(Expr::col(*tag_col).eq(tag))
+                .and_where(Expr::col(*id_col).eq(id.to_string()))
+                .order_by(*owner_col, Order::Asc);
+            let users: Vec<String> = conn
+                .query_all(&q)
+                .await?
+                .iter()
+                .map(|r| {
+                    let owner = r.try_get_by_index::<i32>(0).unwrap_or_default();
+                    match r.try_get_by_index::<String>(1) {
+                        Ok(src) => format!("{src} {owner}"),
+                        Err(_) => owner.to_string(),
+                    }
+                })
+                .collect();
+            if !users.is_empty() {
+                parts.push(format!("{label}: {}", users.join(", ")));
+            }
+        }
+    }
+    for other in super::REGISTRY {
+        for field in other.fields.iter().filter(|f| f.refers == Some(obj.name)) {
+            let mut q = Query::select();
+            q.column(other.pk)
+                .from(other.table)
+                .and_where(Expr::col(field.name).eq(id))
+                .order_by(other.pk, Order::Asc);
+            let users: Vec<String> = conn
+                .query_all(&q)
+                .await?
+                .iter()
+                .map(|r| r.try_get_by_index::<i32>(0).unwrap_or_default().to_string())
+                .collect();
+            if !users.is_empty() {
+                parts.push(format!("{} ({}): {}", other.plural, field.name, users.join(", ")));
+            }
+        }
+    }
+    if parts.is_empty() {
         return Ok(());
     }
     Err(ApiError::Conflict(format!(
-        "{} {id} is used by destinations of: {}; change those first",
+        "{} {id} is used by {}; change those first",
         obj.name,
-        users.join(", ")
+        parts.join("; ")
     )))
 }
 

@@ -67,6 +67,9 @@ pub struct Field {
     pub kind: Kind,
     pub access: Access,
     pub check: Option<Check>,
+    /// The object (by name) whose primary key this column holds: the row must exist, in the
+    /// same tenant when that object is tenant-owned; a referenced row cannot be deleted.
+    pub refers: Option<&'static str>,
 }
 
 impl Field {
@@ -76,10 +79,15 @@ impl Field {
             kind,
             access,
             check: None,
+            refers: None,
         }
     }
     pub const fn checked(mut self, check: Check) -> Field {
         self.check = Some(check);
+        self
+    }
+    pub const fn refers(mut self, object: &'static str) -> Field {
+        self.refers = Some(object);
         self
     }
     pub fn writable_on(&self, op: Op) -> bool {

@@ -1,0 +1,46 @@
+//! Custom destinations: a named set of parameters of a global custom type.
+
+use super::Kind::*;
+use super::{opt, req, Object, Plain};
+
+pub static CUSTOM: Object = Object {
+    name: "custom",
+    plural: "customs",
+    table: "cu_customs",
+    pk: "cu_id",
+    tenant_col: Some("cu_te_id"),
+    admin_only: false,
+    crud: true,
+    fields: &[
+        req("cu_name", Text(100)),
+        opt("cu_ct_id", OptInt).refers("customtype"),
+        opt("cu_param1", Text(255)),
+        opt("cu_param2", Text(255)),
+        opt("cu_param3", Text(255)),
+        opt("cu_param4", Text(255)),
+        opt("cu_param5", Text(255)),
+        opt("cu_param6", Text(255)),
+        opt("cu_param7", Text(255)),
+        opt("cu_param8", Text(255)),
+        opt("cu_param9", Text(255)),
+        opt("cu_param10", Text(255)),
+        opt("cu_param11", Text(255)),
+        opt("cu_param12", Text(255)),
+        opt("cu_param13", Text(255)),
+        opt("cu_param14", Text(255)),
+        opt("cu_param15", Text(255)),
+        opt("cu_param16", Text(255)),
+        opt("cu_param17", Text(255)),
+        opt("cu_param18", Text(255)),
+        opt("cu_param19", Text(255)),
+        opt("cu_param20", Text(255)),
+    ],
+    extras: &[],
+    unique: &[],
+    limit: None,
+    target_tag: Some("CUSTOM"),
+    source_types: &[],
+    children: &[],
+    actions: &[],
+    behavior: &Plain,
+};

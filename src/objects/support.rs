@@ -1,0 +1,202 @@
+//! Small pieces shared by the descriptors of issue 3: unprefixed aliases of columns (`pin`,
+//! `strategy`, `host`, …), realtime rows rebuilt from a row, range checks, and child tables
+//! listed per parent.
+
+use super::engine::{self, Scope};
+use super::{Kind, Object, Row, WriteCx};
+use crate::auth::Caller;
+use crate::error::{internal, ApiError, ApiResult};
+use crate::render::{Output, Table};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{ConnectionTrait, Value};
+
+/// Move the unprefixed extra `extra` (already checked) into `column`; giving both is an error.
+pub fn alias(cx: &mut WriteCx<'_>, extra: &str, column: &str) -> ApiResult<()> {
+    let Some(text) = cx.input.extra(extra).map(str::to_string) else {
+        return Ok(());
+    };
+    if cx.input.has(column) {
+        return Err(ApiError::invalid(format!(
+            "fields '{extra}' and '{column}' are the same setting: give one of them"
+        )));
+    }
+    let field = cx
+        .obj
+        .field(column)
+        .ok_or_else(|| internal(format!("alias of unknown column {column}")))?;
+    let value = match field.kind {
+        Kind::Int | Kind::OptInt => Value::Int(Some(
+            text.parse()
+                .map_err(|_| ApiError::invalid(format!("field '{extra}' must be an integer")))?,
+        )),
+        _ => Value::String(Some(text)),
+    };
+    cx.input.set(cx.obj, column, value);
+    Ok(())
+}
+
+/// Set `column` on add when the client did not.
+pub fn default_on_add(cx: &mut WriteCx<'_>, column: &str, value: Value) {
+    if cx.op == super::Op::Add && !cx.input.has(column) {
+        cx.input.set(cx.obj, column, value);
+    }
+}
+
+/// Delete the rows of `table` whose `key` is one of `keys`.
+pub async fn drop_rows(
+    conn: &impl ConnectionTrait,
+    table: &'static str,
+    key: &'static str,
+    keys: Vec<Value>,
+) -> ApiResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut del = Query::delete();
+    del.from_table(table).and_where(Expr::col(key).is_in(keys));
+    conn.execute(&del).await?;
+    Ok(())
+}
+
+pub async fn insert_row(
+    conn: &impl ConnectionTrait,
+    table: &'static str,
+    cols: Vec<(&'static str, Value)>,
+) -> ApiResult<()> {
+    let mut ins = Query::insert();
+    ins.into_table(table)
+        .columns(cols.iter().map(|(c, _)| *c))
+        .values(cols.into_iter().map(|(_, v)| Expr::val(v)))
+        .map_err(internal)?;
+    conn.execute(&ins).await?;
+    Ok(())
+}
+
+/// The text values of `column` over the rows of `table` owned by tenant `te_id`.
+pub async fn tenant_column(
+    conn: &impl ConnectionTrait,
+    table: &'static str,
+    column: &'static str,
+    te_col: &'static str,
+    te_id: i32,
+) -> ApiResult<Vec<QueryCell>> {
+    let mut q = Query::select();
+    q.column(column)
+        .from(table)
+        .and_where(Expr::col(te_col).eq(te_id));
+    conn.query_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            r.try_get_by_index::<i32>(0)
+                .map(QueryCell::Int)
+                .or_else(|_| r.try_get_by_index::<String>(0).map(QueryCell::Text))
+                .map_err(internal)
+        })
+        .collect()
+}
+
+/// A cell read without knowing its type up front.
+#[derive(Debug, Clone)]
+pub enum QueryCell {
+    Int(i32),
+    Text(String),
+}
+
+impl QueryCell {
+    pub fn text(&self) -> String {
+        match self {
+            QueryCell::Int(i) => i.to_string(),
+            QueryCell::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// The row named by `objectid`, in the caller's scope, or a "no <object> with id N" error.
+pub async fn target_row(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    obj: &'static Object,
+    params: &crate::proxyapi::params::Params,
+) -> ApiResult<Row> {
+    let scope = engine::scope(obj, caller)?;
+    let id = params.required_id("objectid")?;
+    engine::fetch(conn, obj, &scope, id, false)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no {} with id {id}", obj.name)))
+}
+
+/// Rows of `obj` whose `column` equals `id`, ordered by `order`, as a list keyed by the
+/// primary key (like MANAGEDB list).
+pub async fn rows_where(
+    conn: &impl ConnectionTrait,
+    obj: &'static Object,
+    column: &'static str,
+    id: i32,
+    order: &'static str,
+) -> ApiResult<Output> {
+    let mut q = engine::select(obj, &Scope::All);
+    q.and_where(Expr::col(column).eq(id))
+        .order_by(order, Order::Asc)
+        .order_by(obj.pk, Order::Asc);
+    let rows = engine::fetch_rows(conn, obj, &q).await?;
+    let mut table = Table::new(
+        engine::readable(obj)
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
+    );
+    table.rows = rows.into_iter().map(|r| r.cells).collect();
+    Ok(Output::Keyed { key: 0, table })
+}
+
+/// Range checks for integer fields (descriptors need plain `fn`s).
+pub fn int_in(v: &str, lo: i64, hi: i64) -> Result<(), String> {
+    match v.trim().parse::<i64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(()),
+        Ok(_) => Err(format!("must be between {lo} and {hi}")),
+        Err(_) => Err("must be an integer".into()),
+    }
+}
+pub fn seconds(v: &str) -> Result<(), String> {
+    int_in(v, 0, 3600)
+}
+pub fn port(v: &str) -> Result<(), String> {
+    int_in(v, 0, 65535)
+}
+pub fn small_count(v: &str) -> Result<(), String> {
+    int_in(v, 0, 1000)
+}
+
+/// A dial string fragment: digits, `+`, `*`, `#`, possibly empty.
+pub fn dialable_or_empty(v: &str) -> Result<(), String> {
+    if v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')) {
+        Ok(())
+    } else {
+        Err("may contain only digits, '+', '*' and '#'".into())
+    }
+}
+
+/// A host name or address (no scheme, no path, no spaces), possibly empty.
+pub fn host_or_empty(v: &str) -> Result<(), String> {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+    {
+        Ok(())
+    } else {
+        Err("must be a host name or IP address".into())
+    }
+}
+
+/// A codec list like `ulaw,alaw,g722`.
+pub fn codecs(v: &str) -> Result<(), String> {
+    if v.split(',').all(|c| {
+        let c = c.trim();
+        !c.is_empty() && c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    }) || v.is_empty()
+    {
+        Ok(())
+    } else {
+        Err("must be a comma-separated list of codec names".into())
+    }
+}
