@@ -133,8 +133,10 @@ async fn seed(db: &Db) -> Result<(), ApiError> {
             ("typeidsrc", did_id.as_str()),
             ("jsondata", data.as_str()),
         ]);
+        let config = crate::config::Config::from_env();
         let cx = ActionCx {
             db,
+            config: &config,
             caller: &caller,
             params: &params,
             obj: dest,

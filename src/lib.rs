@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod files;
+pub mod media;
 pub mod objects;
 pub mod proxyapi;
 pub mod render;

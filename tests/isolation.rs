@@ -14,8 +14,18 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use switchboard::objects::{Access, Field, Kind, Object, REGISTRY};
 
-/// A value for `field` that passes its check, distinct per `n`.
-fn sample(field: &Field, n: usize) -> Value {
+/// A value for `field` that passes its check, distinct per `n`; a reference names the
+/// fixture row of the object it refers to.
+fn sample(field: &Field, n: usize, ids: &BTreeMap<&'static str, i32>) -> Value {
+    if let Some(target) = field.refers {
+        let id = ids.get(target).unwrap_or_else(|| {
+            panic!(
+                "{}: no fixture {target} yet (order REGISTRY so it comes first)",
+                field.name
+            )
+        });
+        return Value::String(id.to_string());
+    }
     let candidates: Vec<String> = match field.kind {
         Kind::Int | Kind::OptInt => vec![format!("{}", n + 1)],
         Kind::Double => vec!["1.5".into()],
@@ -27,6 +37,7 @@ fn sample(field: &Field, n: usize) -> Value {
             format!("T{n}"),
             format!("name-{n}"),
             format!("u{n}@example.com"),
+            format!("02:00:5e:00:00:{n:02x}"),
         ],
         Kind::DateTime => panic!("{}: a server-set field is never sent", field.name),
     };
@@ -42,14 +53,14 @@ fn sample(field: &Field, n: usize) -> Value {
 }
 
 /// A valid add for `obj`: every field that must be given, plus any the object needs on add.
-fn add_data(obj: &Object, n: usize) -> Value {
+fn add_data(obj: &Object, n: usize, ids: &BTreeMap<&'static str, i32>) -> Value {
     let mut map = serde_json::Map::new();
     for f in obj
         .fields
         .iter()
         .filter(|f| matches!(f.access, Access::Required | Access::Once))
     {
-        map.insert(f.name.to_string(), sample(f, n));
+        map.insert(f.name.to_string(), sample(f, n, ids));
     }
     Value::Object(map)
 }
@@ -83,7 +94,12 @@ async fn fixtures(ctx: &Ctx) -> Fixtures {
             Some(_) => {
                 for (tenant, n, ids) in [(&ctx.a, 1, &mut a), (&ctx.b, 2, &mut b)] {
                     let row = ctx
-                        .add(&ctx.admin, Some(tenant.code), obj.name, add_data(obj, n))
+                        .add(
+                            &ctx.admin,
+                            Some(tenant.code),
+                            obj.name,
+                            add_data(obj, n, ids),
+                        )
                         .await;
                     ids.insert(obj.name, id_of(&row, obj.pk));
                 }
@@ -92,7 +108,9 @@ async fn fixtures(ctx: &Ctx) -> Fixtures {
                 a.insert("tenant", ctx.a.id);
             }
             None => {
-                let row = ctx.add(&ctx.admin, None, obj.name, add_data(obj, 1)).await;
+                let row = ctx
+                    .add(&ctx.admin, None, obj.name, add_data(obj, 1, &a))
+                    .await;
                 a.insert(obj.name, id_of(&row, obj.pk));
             }
         }
@@ -143,7 +161,7 @@ fn writes<'c>(
         out.push((
             "add".to_string(),
             ctx.mdb(key, tenant, obj.name, "add")
-                .json(&add_data(obj, n)),
+                .json(&add_data(obj, n, ids)),
         ));
         let id = ids[obj.name];
         out.push((
@@ -166,6 +184,16 @@ fn writes<'c>(
                 .json(&json!(["HANGUP"])),
             ("user", "addtenant") | ("user", "deltenant") => {
                 req.id(ids["user"]).p("tenantid", ctx.b.id.to_string())
+            }
+            ("condition", "replaceextendedinfos") => req
+                .id(ids["condition"])
+                .json(&json!([{"param1": "1", "param2": "9:00", "param3": "17:00"}])),
+            ("huntlist", "setextensions") => req
+                .id(ids["huntlist"])
+                .json(&json!([format!("EXT-{}", ids["extension"])])),
+            ("mediafile", "updatebinary") => {
+                req.id(ids["mediafile"])
+                    .file("filename", "hello.wav", wav(n))
             }
             (o, a) => panic!("write action {o}.{a} has no case in tests/isolation.rs: add one"),
         };
@@ -280,7 +308,7 @@ backend_tests! {
                 mdb("update").id(b_id).json(&update_data(obj, 3)).post().await
                     .is_error(&format!("no {} with id {b_id}", obj.name));
                 mdb("delete").id(b_id).post().await.is_error(&format!("no {} with id {b_id}", obj.name));
-                let mut data = add_data(obj, 4);
+                let mut data = add_data(obj, 4, &fx.a);
                 data[te_col] = json!(ctx.b.id);
                 mdb("add").json(&data).post().await
                     .is_error(&format!("field '{te_col}' of {} is set by the server", obj.name));
@@ -321,7 +349,7 @@ backend_tests! {
         assert_eq!(own[0]["de_type_id_dst"], a_ext.to_string());
 
         // INFO: BETA's extension by id or number, BETA's DIDs.
-        let b_number = add_data(&switchboard::objects::extension::EXTENSION, 2)["ex_number"].as_str().unwrap().to_string();
+        let b_number = add_data(&switchboard::objects::extension::EXTENSION, 2, &BTreeMap::new())["ex_number"].as_str().unwrap().to_string();
         for key in [&ctx.rw, &ctx.ro] {
             ctx.info(key, Some("ACME"), "extensions").p("id", b_ext.to_string()).get().await.is_plain("");
             ctx.info(key, Some("ACME"), "extensions").p("number", &b_number).get().await.is_plain("");

@@ -1,4 +1,4 @@
-//! `cr_conferencerooms` table (schema: migration `m20261122_000001_foundation`).
+//! `cr_conferencerooms` table (schema: migrations `m20261122_000001_foundation` and `m20261122_000002_objects`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,9 @@ pub struct Model {
     pub cr_te_id: i32,
     pub cr_number: String,
     pub cr_name: String,
+    pub cr_pin: String,
+    pub cr_adminpin: String,
+    pub cr_maxusers: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,4 @@
-//! `cu_customs` table (schema: migration `m20261122_000001_foundation`).
+//! `cu_customs` table (schema: migrations `m20261122_000001_foundation` and `m20261122_000002_objects`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,22 @@ pub struct Model {
     pub cu_param2: String,
     pub cu_param3: String,
     pub cu_param4: String,
+    pub cu_param5: String,
+    pub cu_param6: String,
+    pub cu_param7: String,
+    pub cu_param8: String,
+    pub cu_param9: String,
+    pub cu_param10: String,
+    pub cu_param11: String,
+    pub cu_param12: String,
+    pub cu_param13: String,
+    pub cu_param14: String,
+    pub cu_param15: String,
+    pub cu_param16: String,
+    pub cu_param17: String,
+    pub cu_param18: String,
+    pub cu_param19: String,
+    pub cu_param20: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

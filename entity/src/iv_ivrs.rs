@@ -1,4 +1,4 @@
-//! `iv_ivrs` table (schema: migration `m20261122_000001_foundation`).
+//! `iv_ivrs` table (schema: migrations `m20261122_000001_foundation` and `m20261122_000002_objects`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,8 @@ pub struct Model {
     pub iv_name: String,
     pub iv_timeout: i32,
     pub iv_me_id: Option<i32>,
+    pub iv_maxretries: i32,
+    pub iv_directdial: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

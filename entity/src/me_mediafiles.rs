@@ -1,4 +1,4 @@
-//! `me_mediafiles` table (schema: migration `m20261122_000001_foundation`).
+//! `me_mediafiles` table (schema: migrations `m20261122_000001_foundation` and `m20261122_000002_objects`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ pub struct Model {
     pub me_moh: String,
     pub me_description: String,
     pub me_datetime: Option<DateTime>,
+    pub me_sha256: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

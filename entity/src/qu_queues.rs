@@ -1,4 +1,4 @@
-//! `qu_queues` table (schema: migration `m20261122_000001_foundation`).
+//! `qu_queues` table (schema: migrations `m20261122_000001_foundation` and `m20261122_000002_objects`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ pub struct Model {
     pub qu_number: String,
     pub qu_timeout: i32,
     pub qu_alwaysrecord: String,
+    pub qu_strategy: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

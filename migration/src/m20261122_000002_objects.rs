@@ -99,9 +99,22 @@ fn added() -> Vec<(C, ColumnDef)> {
 }
 
 const CUSTOM_PARAMS: [C; 16] = [
-    "cu_param5", "cu_param6", "cu_param7", "cu_param8", "cu_param9", "cu_param10", "cu_param11",
-    "cu_param12", "cu_param13", "cu_param14", "cu_param15", "cu_param16", "cu_param17",
-    "cu_param18", "cu_param19", "cu_param20",
+    "cu_param5",
+    "cu_param6",
+    "cu_param7",
+    "cu_param8",
+    "cu_param9",
+    "cu_param10",
+    "cu_param11",
+    "cu_param12",
+    "cu_param13",
+    "cu_param14",
+    "cu_param15",
+    "cu_param16",
+    "cu_param17",
+    "cu_param18",
+    "cu_param19",
+    "cu_param20",
 ];
 
 #[rustfmt::skip]

@@ -82,6 +82,19 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         cr_conferencerooms,
         cu_customs,
         me_mediafiles,
+        ce_conditionextendedinfos,
+        queues,
+        meetme,
+        pr_providers,
+        rp_routingprofiles,
+        dl_routes,
+        ct_customtypes,
+        pm_phonemodels,
+        ph_phones,
+        hm_huntlistmembers,
+        mu_musiconhold,
+        bl_calleridblacklist,
+        mg_mediagarbage,
     );
     Ok(())
 }

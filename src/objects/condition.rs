@@ -81,7 +81,10 @@ fn check_row(kind: &str, index: usize, params: &[String; 4]) -> ApiResult<()> {
     };
     for (i, p) in params.iter().enumerate() {
         if p.chars().count() > 255 || p.chars().any(char::is_control) {
-            return Err(bad(i + 1, "must be at most 255 characters without control characters"));
+            return Err(bad(
+                i + 1,
+                "must be at most 255 characters without control characters",
+            ));
         }
     }
     if kind != "WEEKTIME" {
@@ -118,7 +121,9 @@ async fn extended_infos(conn: &impl ConnectionTrait, co_id: i32) -> ApiResult<Ou
     for r in conn.query_all(&q).await? {
         let mut cells = Vec::with_capacity(CE_COLUMNS.len());
         for i in 0..3 {
-            cells.push(Some(r.try_get_by_index::<i32>(i).map_err(internal)?.to_string()));
+            cells.push(Some(
+                r.try_get_by_index::<i32>(i).map_err(internal)?.to_string(),
+            ));
         }
         for i in 3..7 {
             cells.push(Some(r.try_get_by_index::<String>(i).map_err(internal)?));
@@ -145,7 +150,9 @@ fn parse_rows(raw: &str) -> ApiResult<Vec<[String; 4]>> {
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let map = item.as_object().ok_or_else(|| {
-            ApiError::invalid(format!("jsondata element {i} must be an object with param1..param4"))
+            ApiError::invalid(format!(
+                "jsondata element {i} must be an object with param1..param4"
+            ))
         })?;
         let mut row: [String; 4] = Default::default();
         for (key, value) in map {
@@ -156,7 +163,9 @@ fn parse_rows(raw: &str) -> ApiResult<Vec<[String; 4]>> {
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| (1..=4).contains(n))
                 .ok_or_else(|| {
-                    ApiError::invalid(format!("jsondata element {i}: unknown key '{key}' (use param1..param4)"))
+                    ApiError::invalid(format!(
+                        "jsondata element {i}: unknown key '{key}' (use param1..param4)"
+                    ))
                 })?;
             row[n - 1] = match value {
                 serde_json::Value::String(s) => s.trim().to_string(),
@@ -223,7 +232,9 @@ impl Behavior for ConditionBehavior {
         }
         let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
         match name {
-            "getextendedinfos" => extended_infos(&cx.db.conn, row.id("co_id").unwrap_or_default()).await,
+            "getextendedinfos" => {
+                extended_infos(&cx.db.conn, row.id("co_id").unwrap_or_default()).await
+            }
             _ => replace(cx, &row).await,
         }
     }

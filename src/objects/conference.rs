@@ -52,14 +52,25 @@ impl Behavior for ConferenceBehavior {
     }
 
     async fn after_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
-        let code = cx.tenant.as_ref().map(|t| t.code.clone()).unwrap_or_default();
+        let code = cx
+            .tenant
+            .as_ref()
+            .map(|t| t.code.clone())
+            .unwrap_or_default();
         if let Some(before) = &cx.before {
-            drop_rows(cx.txn, "meetme", "confno", vec![confno(before, &code).into()]).await?;
+            drop_rows(
+                cx.txn,
+                "meetme",
+                "confno",
+                vec![confno(before, &code).into()],
+            )
+            .await?;
         }
         let Some(after) = &cx.after else {
             return Ok(());
         };
-        let pin = |c: &str| Value::String(after.get(c).filter(|p| !p.is_empty()).map(str::to_string));
+        let pin =
+            |c: &str| Value::String(after.get(c).filter(|p| !p.is_empty()).map(str::to_string));
         let maxusers = after.id("cr_maxusers").filter(|n| *n > 0);
         insert_row(
             cx.txn,

@@ -577,8 +577,20 @@ async fn check_unique(
 /// Tables whose rows point at objects by destination tag: `(table, tag column, id column,
 /// owner column, owner label)`. Destinations are listed by their source type.
 const TAGGED: &[(&str, &str, &str, &str, &str)] = &[
-    ("de_destinations", "de_type_dst", "de_type_id_dst", "de_type_id_src", "destinations of"),
-    ("hm_huntlistmembers", "hm_type", "hm_type_id", "hm_hu_id", "hunt lists"),
+    (
+        "de_destinations",
+        "de_type_dst",
+        "de_type_id_dst",
+        "de_type_id_src",
+        "destinations of",
+    ),
+    (
+        "hm_huntlistmembers",
+        "hm_type",
+        "hm_type_id",
+        "hm_hu_id",
+        "hunt lists",
+    ),
 ];
 
 /// A referenced column must name an existing row (of the same tenant when the target is
@@ -655,7 +667,12 @@ async fn refuse_if_referenced(conn: &impl ConnectionTrait, obj: &Object, id: i32
                 .map(|r| r.try_get_by_index::<i32>(0).unwrap_or_default().to_string())
                 .collect();
             if !users.is_empty() {
-                parts.push(format!("{} ({}): {}", other.plural, field.name, users.join(", ")));
+                parts.push(format!(
+                    "{} ({}): {}",
+                    other.plural,
+                    field.name,
+                    users.join(", ")
+                ));
             }
         }
     }

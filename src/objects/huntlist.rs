@@ -50,11 +50,19 @@ async fn members(conn: &impl ConnectionTrait, hu_id: i32) -> ApiResult<Output> {
         .order_by("hm_ord", Order::Asc);
     let mut table = Table::new(COLUMNS.map(String::from).to_vec());
     for r in conn.query_all(&q).await? {
-        let int = |i| r.try_get_by_index::<i32>(i).map(|v| v.to_string()).map_err(internal);
+        let int = |i| {
+            r.try_get_by_index::<i32>(i)
+                .map(|v| v.to_string())
+                .map_err(internal)
+        };
         let text = |i| r.try_get_by_index::<String>(i).map_err(internal);
-        table
-            .rows
-            .push(vec![Some(int(0)?), Some(int(1)?), Some(int(2)?), Some(text(3)?), Some(text(4)?)]);
+        table.rows.push(vec![
+            Some(int(0)?),
+            Some(int(1)?),
+            Some(int(2)?),
+            Some(text(3)?),
+            Some(text(4)?),
+        ]);
     }
     Ok(Output::Table(table))
 }
@@ -65,14 +73,24 @@ async fn set(cx: &ActionCx<'_>, row: &Row) -> ApiResult<Output> {
     let raw = cx.params.required("jsondata")?;
     let items = match serde_json::from_str::<serde_json::Value>(raw) {
         Ok(serde_json::Value::Array(items)) => items,
-        Ok(_) => return Err(ApiError::invalid("jsondata must be a JSON array like [\"EXT-12\",\"EXT-13\"]")),
-        Err(e) => return Err(ApiError::invalid(format!("jsondata is not valid JSON: {e}"))),
+        Ok(_) => {
+            return Err(ApiError::invalid(
+                "jsondata must be a JSON array like [\"EXT-12\",\"EXT-13\"]",
+            ))
+        }
+        Err(e) => {
+            return Err(ApiError::invalid(format!(
+                "jsondata is not valid JSON: {e}"
+            )))
+        }
     };
     if items.len() > 100 {
         return Err(ApiError::invalid("jsondata may hold at most 100 members"));
     }
     let txn = cx.db.begin_write().await?;
-    let tenant = tenant_by_id(&*txn, te_id).await?.ok_or(ApiError::WrongTenant)?;
+    let tenant = tenant_by_id(&*txn, te_id)
+        .await?
+        .ok_or(ApiError::WrongTenant)?;
     let mut parsed = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let text = item.as_str().ok_or_else(|| {

@@ -10,8 +10,20 @@ use crate::render::Output;
 use async_trait::async_trait;
 
 pub const IVR_SOURCES: &[&str] = &[
-    "IVR_0", "IVR_1", "IVR_2", "IVR_3", "IVR_4", "IVR_5", "IVR_6", "IVR_7", "IVR_8", "IVR_9",
-    "IVR_*", "IVR_#", "IVR_TIMEOUT", "IVR_INVALID",
+    "IVR_0",
+    "IVR_1",
+    "IVR_2",
+    "IVR_3",
+    "IVR_4",
+    "IVR_5",
+    "IVR_6",
+    "IVR_7",
+    "IVR_8",
+    "IVR_9",
+    "IVR_*",
+    "IVR_#",
+    "IVR_TIMEOUT",
+    "IVR_INVALID",
 ];
 
 pub static IVR: Object = Object {
@@ -53,7 +65,10 @@ pub async fn destinations_of(cx: &ActionCx<'_>, types: &[&str]) -> ApiResult<Out
     let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
     let (id, te) = (
         row.id(cx.obj.pk).unwrap_or_default(),
-        cx.obj.tenant_col.and_then(|c| row.id(c)).unwrap_or_default(),
+        cx.obj
+            .tenant_col
+            .and_then(|c| row.id(c))
+            .unwrap_or_default(),
     );
     super::destination::source_rows(&cx.db.conn, te, types, id).await
 }

@@ -3,7 +3,7 @@
 
 use super::support::default_on_add;
 use super::Kind::*;
-use super::{checks, opt, req, ro, Behavior, Object, Op, WriteCx};
+use super::{opt, req, ro, Behavior, Object, Op, WriteCx};
 use crate::error::ApiResult;
 use async_trait::async_trait;
 use sea_orm::Value;
@@ -20,7 +20,7 @@ pub static MUSICONHOLD: Object = Object {
     admin_only: false,
     crud: true,
     fields: &[
-        req("mu_name", Text(80)).checked(checks::identifier),
+        req("mu_name", Text(80)).checked(class_name),
         opt("mu_mode", Choice(MODES)),
         ro("mu_directory", Text(255)),
         opt("mu_random", Flag),
@@ -36,6 +36,18 @@ pub static MUSICONHOLD: Object = Object {
     behavior: &MohBehavior,
 };
 
+/// A class name becomes a directory name on the nodes: letters, digits, `_` and `-` only.
+fn class_name(v: &str) -> Result<(), String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    {
+        Ok(())
+    } else {
+        Err("may contain only letters, digits, '_' and '-'".into())
+    }
+}
+
 struct MohBehavior;
 
 #[async_trait]
@@ -47,7 +59,8 @@ impl Behavior for MohBehavior {
         default_on_add(cx, "mu_mode", Value::String(Some("files".into())));
         if let (Some(name), Some(t)) = (cx.input.text("mu_name"), &cx.tenant) {
             let dir = format!("moh/{}/{name}", t.code);
-            cx.input.set(cx.obj, "mu_directory", Value::String(Some(dir)));
+            cx.input
+                .set(cx.obj, "mu_directory", Value::String(Some(dir)));
         }
         Ok(())
     }

@@ -44,9 +44,9 @@ pub fn normalize_mac(v: &str) -> Option<String> {
 }
 
 fn mac(v: &str) -> Result<(), String> {
-    normalize_mac(v)
-        .map(|_| ())
-        .ok_or_else(|| "must be a MAC address (12 hex digits, ':' '-' '.' separators allowed)".into())
+    normalize_mac(v).map(|_| ()).ok_or_else(|| {
+        "must be a MAC address (12 hex digits, ':' '-' '.' separators allowed)".into()
+    })
 }
 
 struct PhoneBehavior;

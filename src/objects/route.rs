@@ -48,11 +48,18 @@ fn pattern(v: &str) -> Result<(), String> {
         .size_limit(1 << 20)
         .build()
         .map(|_| ())
-        .map_err(|e| format!("is not a valid regular expression: {}", first_line(&e.to_string())))
+        .map_err(|e| {
+            format!(
+                "is not a valid regular expression: {}",
+                last_line(&e.to_string())
+            )
+        })
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().last().unwrap_or(s).trim().to_string()
+/// The last line of the regex crate's multi-line report ("error: unclosed group").
+fn last_line(s: &str) -> String {
+    let last = s.lines().last().unwrap_or(s).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 fn order(v: &str) -> Result<(), String> {

@@ -1,8 +1,9 @@
 //! Routing profiles (admin, global): ordered sets of routes.
 
+use super::support::default_on_add;
 use super::support::{rows_where, target_row};
 use super::Kind::*;
-use super::{opt, read_action, req, ActionCx, Behavior, Object};
+use super::{opt, read_action, req, ActionCx, Behavior, Object, WriteCx};
 use crate::error::ApiResult;
 use crate::render::Output;
 use async_trait::async_trait;
@@ -33,9 +34,9 @@ pub static ROUTINGPROFILE: Object = Object {
 struct RoutingProfileBehavior;
 
 #[async_trait]
-impl super::Behavior for RoutingProfileBehavior {
-    async fn before_write(&self, cx: &mut super::WriteCx<'_>) -> ApiResult<()> {
-        super::support::default_on_add(cx, "rp_type", sea_orm::Value::String(Some("VOICE".into())));
+impl Behavior for RoutingProfileBehavior {
+    async fn before_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
+        default_on_add(cx, "rp_type", sea_orm::Value::String(Some("VOICE".into())));
         Ok(())
     }
     async fn action(&self, cx: &ActionCx<'_>, _name: &str) -> ApiResult<Output> {

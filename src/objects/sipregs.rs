@@ -52,16 +52,21 @@ impl Behavior for SipregsBehavior {
         columns.extend(TEXT.iter().chain(INTS.iter()).map(|c| c.to_string()));
         let mut table = Table::new(columns);
         for r in cx.db.conn.query_all(&q).await? {
-            let mut cells = vec![Some(r.try_get_by_index::<i32>(0).map_err(internal)?.to_string())];
+            let mut cells = vec![Some(
+                r.try_get_by_index::<i32>(0).map_err(internal)?.to_string(),
+            )];
             for i in 1..=TEXT.len() {
                 cells.push(r.try_get_by_index::<Option<String>>(i).map_err(internal)?);
             }
             for i in TEXT.len() + 1..=TEXT.len() + INTS.len() {
-                cells.push(r.try_get_by_index::<Option<i32>>(i).map_err(internal)?.map(|v| v.to_string()));
+                cells.push(
+                    r.try_get_by_index::<Option<i32>>(i)
+                        .map_err(internal)?
+                        .map(|v| v.to_string()),
+                );
             }
             table.rows.push(cells);
         }
         Ok(Output::Table(table))
     }
 }
-

@@ -25,10 +25,11 @@ pub fn alias(cx: &mut WriteCx<'_>, extra: &str, column: &str) -> ApiResult<()> {
         .field(column)
         .ok_or_else(|| internal(format!("alias of unknown column {column}")))?;
     let value = match field.kind {
-        Kind::Int | Kind::OptInt => Value::Int(Some(
-            text.parse()
-                .map_err(|_| ApiError::invalid(format!("field '{extra}' must be an integer")))?,
-        )),
+        Kind::Int | Kind::OptInt => {
+            Value::Int(Some(text.parse().map_err(|_| {
+                ApiError::invalid(format!("field '{extra}' must be an integer"))
+            })?))
+        }
         _ => Value::String(Some(text)),
     };
     cx.input.set(cx.obj, column, value);
@@ -170,7 +171,9 @@ pub fn small_count(v: &str) -> Result<(), String> {
 
 /// A dial string fragment: digits, `+`, `*`, `#`, possibly empty.
 pub fn dialable_or_empty(v: &str) -> Result<(), String> {
-    if v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#')) {
+    if v.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#'))
+    {
         Ok(())
     } else {
         Err("may contain only digits, '+', '*' and '#'".into())
@@ -192,7 +195,9 @@ pub fn host_or_empty(v: &str) -> Result<(), String> {
 pub fn codecs(v: &str) -> Result<(), String> {
     if v.split(',').all(|c| {
         let c = c.trim();
-        !c.is_empty() && c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        !c.is_empty()
+            && c.len() <= 20
+            && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
     }) || v.is_empty()
     {
         Ok(())

@@ -105,6 +105,9 @@ impl Behavior for TenantBehavior {
                 )));
             }
             crate::objects::extension::drop_tenant_realtime(cx.txn, id).await?;
+            for obj in super::REGISTRY {
+                obj.behavior.on_tenant_delete(cx.txn, id).await?;
+            }
             for (table, col) in TENANT_OWNED
                 .iter()
                 .map(|(t, c, _)| (t, c))

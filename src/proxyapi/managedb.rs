@@ -30,19 +30,31 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         }
         let cx = ActionCx {
             db: &state.db,
+            config: &state.config,
             caller,
             params,
             obj,
         };
-        return obj.behavior.action(&cx, &action).await;
+        let out = obj.behavior.action(&cx, &action).await;
+        if special.writes && out.is_ok() {
+            crate::media::collect(&state.db, &state.config.media_dir()).await;
+        }
+        return out;
     }
     let db = &state.db;
+    if action == "delete" && obj.crud {
+        // A delete may release stored media (a media file, a tenant's): clean up after commit.
+        let out = engine::delete(db, caller, obj, params).await;
+        if out.is_ok() {
+            crate::media::collect(db, &state.config.media_dir()).await;
+        }
+        return out;
+    }
     match action.as_str() {
         "list" if obj.crud => engine::list(db, caller, obj, params).await,
         "get" if obj.crud => engine::get(db, caller, obj, params).await,
         "add" if obj.crud => engine::add(db, caller, obj, params).await,
         "update" if obj.crud => engine::update(db, caller, obj, params).await,
-        "delete" if obj.crud => engine::delete(db, caller, obj, params).await,
         other => {
             let mut known: Vec<&str> = if obj.crud {
                 vec!["list", "get", "add", "update", "delete"]
