@@ -120,7 +120,8 @@ pub fn detect(bytes: &[u8], filename: &str) -> Result<Audio, String> {
     };
     match ext.as_str() {
         "gsm" => {
-            let frames_ok = bytes.len() % 33 == 0 && bytes.chunks(33).all(|f| f[0] >> 4 == 0x0D);
+            let frames_ok =
+                bytes.len().is_multiple_of(33) && bytes.chunks(33).all(|f| f[0] >> 4 == 0x0D);
             frames_ok
                 .then_some(GSM)
                 .ok_or_else(|| "the file is not raw GSM 06.10 (33-byte frames starting 0xD)".into())

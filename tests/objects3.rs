@@ -409,6 +409,7 @@ backend_tests! {
             (json!([{"param5": "x"}]), "jsondata element 0: unknown key 'param5' (use param1..param4)"),
             (json!({"param1": "1"}), "jsondata must be a JSON array like [{\"param1\":\"1\",\"param2\":\"9:00\",\"param3\":\"17:00\"}]"),
             (json!(["1,9:00,10:00"]), "jsondata element 0 must be an object with param1..param4"),
+            (json!(vec![json!({"param1": "1", "param2": "9:00", "param3": "10:00"}); 201]), "jsondata may hold at most 200 elements"),
         ] {
             mdb("condition", "replaceextendedinfos").id(ids["condition"]).json(&data).post().await.is_error(message);
         }
@@ -431,6 +432,8 @@ backend_tests! {
             (json!(["NOPE-1"]), "jsondata element 0 ('NOPE-1'): unknown destination tag 'NOPE'".to_string()),
             (json!(["EXTERNAL-12ab"]), "jsondata element 0 ('EXTERNAL-12ab'): EXTERNAL needs a phone number".to_string()),
             (json!([7]), "jsondata element 0 must be a string \"TYPE-ID\"".to_string()),
+            (json!(vec!["EXTERNAL-1"; 101]), "jsondata may hold at most 100 elements".to_string()),
+            (json!("EXT-1"), "jsondata must be a JSON array like [\"EXT-12\",\"EXT-13\"]".to_string()),
         ] {
             mdb("huntlist", "setextensions").id(ids["huntlist"]).json(&data).post().await.is_error(&message);
         }

@@ -164,10 +164,13 @@ backend_tests! {
         base().p("action", "list").get().await.is_error("parameter 'object' is required");
         base().p("object", "did").get().await.is_error("parameter 'action' is required");
         base().p("object", "foo").p("action", "list").get().await.is_error("parameter 'object': unknown object 'foo'");
-        base().p("object", "queue").p("action", "list").get().await
-            .is_error("MANAGEDB object 'queue' is not implemented by this server");
-        base().p("object", "Queues").p("action", "list").get().await
-            .is_error("MANAGEDB object 'queues' is not implemented by this server");
+        // Objects of the upstream API not served yet (if any are left) say so, in any spelling.
+        if let Some(name) = switchboard::objects::NOT_YET.first() {
+            base().p("object", name).p("action", "list").get().await
+                .is_error(&format!("MANAGEDB object '{name}' is not implemented by this server"));
+            base().p("object", format!("{}s", name.to_uppercase())).p("action", "list").get().await
+                .is_error(&format!("MANAGEDB object '{name}s' is not implemented by this server"));
+        }
         base().p("object", "did").p("action", "frobnicate").get().await
             .is_error("parameter 'action': 'frobnicate' is not an action of object did (use one of list, get, add, update, delete)");
         base().p("object", "destination").p("action", "get").get().await

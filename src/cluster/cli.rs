@@ -82,7 +82,10 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
             nodes::remove(&db.conn, &name).await?;
             println!("node {name} removed");
         }
-        NodeCmd::Pin { tenant, nodes: names } => {
+        NodeCmd::Pin {
+            tenant,
+            nodes: names,
+        } => {
             let te_id = crate::cli::tenant_id(db, &tenant).await?;
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             nodes::pin(&db.conn, te_id, &names).await?;

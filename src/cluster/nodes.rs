@@ -127,7 +127,9 @@ pub async fn remove(conn: &impl ConnectionTrait, name: &str) -> ApiResult<()> {
         .filter(entity::od_deliveries::Column::OdNoId.eq(node.no_id))
         .exec(conn)
         .await?;
-    no_nodes::Entity::delete_by_id(node.no_id).exec(conn).await?;
+    no_nodes::Entity::delete_by_id(node.no_id)
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -191,8 +193,7 @@ pub async fn targets(conn: &impl ConnectionTrait, te_id: Option<i32>) -> ApiResu
     if !pinned.is_empty() {
         q = q.filter(no_nodes::Column::NoId.is_in(pinned));
     }
-    Ok(q
-        .order_by_asc(no_nodes::Column::NoId)
+    Ok(q.order_by_asc(no_nodes::Column::NoId)
         .all(conn)
         .await?
         .into_iter()

@@ -13,9 +13,13 @@ pub type Mapper = fn(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeActio
 pub static ON_WRITE: &[(&str, Mapper)] = &[
     ("extension", extension),
     ("queue", queue),
-    ("voicemail", |_, _| vec![command("voicemail", "voicemail reload")]),
+    ("voicemail", |_, _| {
+        vec![command("voicemail", "voicemail reload")]
+    }),
     ("musiconhold", |_, _| vec![command("moh", "moh reload")]),
-    ("conference", |_, _| vec![module_reload("app_confbridge.so")]),
+    ("conference", |_, _| {
+        vec![module_reload("app_confbridge.so")]
+    }),
 ];
 
 /// The node actions of one write, deduplicated (the same refresh asked twice is sent once).
@@ -38,11 +42,7 @@ pub fn command(key: &str, cli: &str) -> NodeAction {
 }
 
 fn module_reload(module: &str) -> NodeAction {
-    NodeAction::new(
-        format!("reload:{module}"),
-        "Reload",
-        &[("Module", module)],
-    )
+    NodeAction::new(format!("reload:{module}"), "Reload", &[("Module", module)])
 }
 
 /// PJSIP realtime objects cached by sorcery's memory cache: the cache names are the ones the
@@ -100,7 +100,12 @@ fn queue(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
             vec![NodeAction::new(
                 format!("queue:{id}"),
                 "QueueReload",
-                &[("Queue", id), ("Members", "yes"), ("Rules", "yes"), ("Parameters", "yes")],
+                &[
+                    ("Queue", id),
+                    ("Members", "yes"),
+                    ("Rules", "yes"),
+                    ("Parameters", "yes"),
+                ],
             )]
         })
         .unwrap_or_default()

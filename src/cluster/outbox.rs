@@ -84,14 +84,13 @@ pub async fn record(
         .insert(conn)
         .await?;
         let mut ins = Query::insert();
-        ins.into_table(od_deliveries::Entity)
-            .columns([
-                od_deliveries::Column::OdObId,
-                od_deliveries::Column::OdNoId,
-                od_deliveries::Column::OdState,
-                od_deliveries::Column::OdAttempts,
-                od_deliveries::Column::OdMessage,
-            ]);
+        ins.into_table(od_deliveries::Entity).columns([
+            od_deliveries::Column::OdObId,
+            od_deliveries::Column::OdNoId,
+            od_deliveries::Column::OdState,
+            od_deliveries::Column::OdAttempts,
+            od_deliveries::Column::OdMessage,
+        ]);
         for node in &targets {
             ins.values_panic([
                 ob.ob_id.into(),

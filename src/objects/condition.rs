@@ -4,7 +4,7 @@
 //! Its destinations are the sources `CONDITION` (when true) and `NOTCONDITION`.
 
 use super::ivr::destinations_of;
-use super::support::{insert_row, target_row};
+use super::support::{insert_row, json_array, target_row};
 use super::Kind::*;
 use super::{opt, read_action, req, write_action, ActionCx, Behavior, Object, Row};
 use crate::error::{internal, ApiError, ApiResult};
@@ -134,19 +134,12 @@ async fn extended_infos(conn: &impl ConnectionTrait, co_id: i32) -> ApiResult<Ou
 }
 
 /// jsondata → rows of four parameters (keys `param1`…`param4`, or `ce_param1`…).
-fn parse_rows(raw: &str) -> ApiResult<Vec<[String; 4]>> {
-    let items = match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::Array(items)) => items,
-        Ok(_) => {
-            return Err(ApiError::invalid(
-                "jsondata must be a JSON array like [{\"param1\":\"1\",\"param2\":\"9:00\",\"param3\":\"17:00\"}]",
-            ))
-        }
-        Err(e) => return Err(ApiError::invalid(format!("jsondata is not valid JSON: {e}"))),
-    };
-    if items.len() > 200 {
-        return Err(ApiError::invalid("jsondata may hold at most 200 rows"));
-    }
+fn parse_rows(params: &crate::proxyapi::params::Params) -> ApiResult<Vec<[String; 4]>> {
+    let items = json_array(
+        params,
+        "[{\"param1\":\"1\",\"param2\":\"9:00\",\"param3\":\"17:00\"}]",
+        200,
+    )?;
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let map = item.as_object().ok_or_else(|| {
@@ -187,7 +180,7 @@ async fn replace(cx: &ActionCx<'_>, row: &Row) -> ApiResult<Output> {
     let co_id = row.id("co_id").unwrap_or_default();
     let te_id = row.id("co_te_id").unwrap_or_default();
     let kind = row.get("co_type").unwrap_or_default().to_string();
-    let rows = parse_rows(cx.params.required("jsondata")?)?;
+    let rows = parse_rows(cx.params)?;
     for (i, params) in rows.iter().enumerate() {
         check_row(&kind, i, params)?;
     }

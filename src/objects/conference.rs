@@ -2,13 +2,12 @@
 //! `<cr_number>-<TENANT>`) in the same transaction. `pin`/`adminpin` are unprefixed aliases of
 //! `cr_pin`/`cr_adminpin`; pins are digits only.
 
-use super::support::{alias, drop_rows, insert_row, small_count};
+use super::support::{alias, drop_rows, insert_row, small_count, tenant_values};
 use super::Kind::*;
 use super::{checks, opt, req, Behavior, Object, Row, WriteCx};
 use crate::error::ApiResult;
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{DatabaseTransaction, Value};
 
 pub static CONFERENCE: Object = Object {
     name: "conference",
@@ -91,17 +90,12 @@ impl Behavior for ConferenceBehavior {
         let Some(t) = super::engine::tenant_by_id(txn, te_id).await? else {
             return Ok(());
         };
-        let mut q = Query::select();
-        q.column("cr_number")
-            .from("cr_conferencerooms")
-            .and_where(Expr::col("cr_te_id").eq(te_id));
-        let rooms: Vec<Value> = txn
-            .query_all(&q)
-            .await?
+        let rooms =
+            tenant_values(txn, "cr_conferencerooms", "cr_number", "cr_te_id", te_id).await?;
+        let confnos = rooms
             .iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
             .map(|n| format!("{n}-{}", t.code).into())
             .collect();
-        drop_rows(txn, "meetme", "confno", rooms).await
+        drop_rows(txn, "meetme", "confno", confnos).await
     }
 }

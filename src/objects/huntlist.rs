@@ -4,7 +4,7 @@
 //! transaction; deleting an extension that is a member is refused.
 
 use super::engine::tenant_by_id;
-use super::support::{insert_row, small_count, target_row};
+use super::support::{insert_row, json_array, small_count, target_row};
 use super::Kind::*;
 use super::{checks, opt, read_action, req, write_action, ActionCx, Behavior, Object, Row};
 use crate::error::{internal, ApiError, ApiResult};
@@ -70,23 +70,7 @@ async fn members(conn: &impl ConnectionTrait, hu_id: i32) -> ApiResult<Output> {
 async fn set(cx: &ActionCx<'_>, row: &Row) -> ApiResult<Output> {
     let hu_id = row.id("hu_id").unwrap_or_default();
     let te_id = row.id("hu_te_id").unwrap_or_default();
-    let raw = cx.params.required("jsondata")?;
-    let items = match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::Array(items)) => items,
-        Ok(_) => {
-            return Err(ApiError::invalid(
-                "jsondata must be a JSON array like [\"EXT-12\",\"EXT-13\"]",
-            ))
-        }
-        Err(e) => {
-            return Err(ApiError::invalid(format!(
-                "jsondata is not valid JSON: {e}"
-            )))
-        }
-    };
-    if items.len() > 100 {
-        return Err(ApiError::invalid("jsondata may hold at most 100 members"));
-    }
+    let items = json_array(cx.params, "[\"EXT-12\",\"EXT-13\"]", 100)?;
     let txn = cx.db.begin_write().await?;
     let tenant = tenant_by_id(&*txn, te_id)
         .await?

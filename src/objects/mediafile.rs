@@ -4,7 +4,7 @@
 //! SHA-256; `getbinary` sends them back (with HTTP Range). Deleting the row, or replacing its
 //! bytes, releases the old content, which is removed after the commit if nothing else uses it.
 
-use super::support::target_row;
+use super::support::{target_row, tenant_values};
 use super::Kind::*;
 use super::{opt, read_action, req, ro, write_action, ActionCx, Behavior, Object, Op, WriteCx};
 use crate::error::{internal, ApiError, ApiResult};
@@ -141,12 +141,8 @@ impl Behavior for MediafileBehavior {
     }
 
     async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
-        let mut q = Query::select();
-        q.column("me_sha256")
-            .from("me_mediafiles")
-            .and_where(Expr::col("me_te_id").eq(te_id));
-        for r in txn.query_all(&q).await? {
-            media::release(txn, &r.try_get_by_index::<String>(0).map_err(internal)?).await?;
+        for sha in tenant_values(txn, "me_mediafiles", "me_sha256", "me_te_id", te_id).await? {
+            media::release(txn, &sha).await?;
         }
         Ok(())
     }

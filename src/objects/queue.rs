@@ -2,13 +2,12 @@
 //! the same transaction. `strategy` and `timeout` are unprefixed aliases of `qu_strategy` and
 //! `qu_timeout` (seconds a member rings); strategies are Asterisk's own list.
 
-use super::support::{alias, default_on_add, drop_rows, insert_row, seconds};
+use super::support::{alias, default_on_add, drop_rows, insert_row, seconds, tenant_values};
 use super::Kind::*;
 use super::{checks, opt, req, Behavior, Object, WriteCx};
 use crate::error::ApiResult;
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{DatabaseTransaction, Value};
 
 /// app_queue's strategies.
 pub const STRATEGIES: &[&str] = &[
@@ -102,17 +101,13 @@ impl Behavior for QueueBehavior {
     }
 
     async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
-        let mut ids = Query::select();
-        ids.column("qu_id")
-            .from("qu_queues")
-            .and_where(Expr::col("qu_te_id").eq(te_id));
-        let names: Vec<Value> = txn
-            .query_all(&ids)
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get_by_index::<i32>(0).ok())
-            .map(|id| id.to_string().into())
-            .collect();
-        drop_rows(txn, "queues", "name", names).await
+        let names = tenant_values(txn, "qu_queues", "qu_id", "qu_te_id", te_id).await?;
+        drop_rows(
+            txn,
+            "queues",
+            "name",
+            names.into_iter().map(Value::from).collect(),
+        )
+        .await
     }
 }

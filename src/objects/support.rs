@@ -73,14 +73,15 @@ pub async fn insert_row(
     Ok(())
 }
 
-/// The text values of `column` over the rows of `table` owned by tenant `te_id`.
-pub async fn tenant_column(
+/// The values of `column` (integer or text, as text) over the rows of `table` owned by tenant
+/// `te_id`: what a tenant delete needs to find the realtime rows and stored media of its rows.
+pub async fn tenant_values(
     conn: &impl ConnectionTrait,
     table: &'static str,
     column: &'static str,
     te_col: &'static str,
     te_id: i32,
-) -> ApiResult<Vec<QueryCell>> {
+) -> ApiResult<Vec<String>> {
     let mut q = Query::select();
     q.column(column)
         .from(table)
@@ -90,26 +91,30 @@ pub async fn tenant_column(
         .iter()
         .map(|r| {
             r.try_get_by_index::<i32>(0)
-                .map(QueryCell::Int)
-                .or_else(|_| r.try_get_by_index::<String>(0).map(QueryCell::Text))
+                .map(|i| i.to_string())
+                .or_else(|_| r.try_get_by_index::<String>(0))
                 .map_err(internal)
         })
         .collect()
 }
 
-/// A cell read without knowing its type up front.
-#[derive(Debug, Clone)]
-pub enum QueryCell {
-    Int(i32),
-    Text(String),
-}
-
-impl QueryCell {
-    pub fn text(&self) -> String {
-        match self {
-            QueryCell::Int(i) => i.to_string(),
-            QueryCell::Text(s) => s.clone(),
-        }
+/// `jsondata` as a JSON array of at most `max` elements; `example` shows the expected shape.
+pub fn json_array(
+    params: &crate::proxyapi::params::Params,
+    example: &str,
+    max: usize,
+) -> ApiResult<Vec<serde_json::Value>> {
+    match serde_json::from_str(params.required("jsondata")?) {
+        Ok(serde_json::Value::Array(items)) if items.len() <= max => Ok(items),
+        Ok(serde_json::Value::Array(_)) => Err(ApiError::invalid(format!(
+            "jsondata may hold at most {max} elements"
+        ))),
+        Ok(_) => Err(ApiError::invalid(format!(
+            "jsondata must be a JSON array like {example}"
+        ))),
+        Err(e) => Err(ApiError::invalid(format!(
+            "jsondata is not valid JSON: {e}"
+        ))),
     }
 }
 

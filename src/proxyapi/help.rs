@@ -11,7 +11,9 @@ pub fn text() -> String {
         .iter()
         .map(|o| {
             let mut actions: Vec<&str> = if o.crud { vec!["list", "get", "add", "update", "delete"] } else { vec![] };
-            actions.extend(o.actions.iter().map(|a| a.name));
+            for a in o.actions.iter().filter(|a| !["list", "get", "add", "update", "delete"].contains(&a.name)) {
+                actions.push(a.name);
+            }
             json!({ "name": o.name, "table": o.table, "admin": o.admin_only, "actions": actions.join(", ") })
         })
         .collect();
