@@ -188,6 +188,35 @@ fn written_actions_cannot_carry_line_breaks() {
     );
 }
 
+#[test]
+fn actions_from_stored_parts_keep_order_and_repeats() {
+    let stored = vec![("Channel", "PJSIP/100-ACME"), ("Variable", "A=1"), ("Variable", "B=2")];
+    let action = Action::from_parts("Originate", stored);
+    let built = Action::new("Originate")
+        .header("Channel", "PJSIP/100-ACME")
+        .header("Variable", "A=1")
+        .header("Variable", "B=2");
+    assert_eq!(action, built);
+    assert_eq!(action.name(), "Originate");
+}
+
+#[test]
+fn codec_reads_a_long_line_arriving_in_small_pieces() {
+    let mut codec = AmiCodec::server(Limits::default());
+    let value = "v".repeat(100_000);
+    let wire = format!("Action: Setvar\r\nValue: {value}\r\n\r\n");
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for chunk in wire.as_bytes().chunks(7) {
+        buf.extend_from_slice(chunk);
+        while let Some(f) = codec.decode(&mut buf).unwrap() {
+            frames.push(f);
+        }
+    }
+    assert_eq!(frames.len(), 1);
+    assert_eq!(message(&frames[0]).get("Value").map(str::len), Some(100_000));
+}
+
 // ----- login -----
 
 #[tokio::test]

@@ -53,6 +53,8 @@ pub struct AmiCodec {
     mode: Mode,
     current: Message,
     current_bytes: usize,
+    /// Bytes of the buffer already searched for a line end (no rescans of a long line).
+    scanned: usize,
 }
 
 impl AmiCodec {
@@ -72,6 +74,7 @@ impl AmiCodec {
             mode,
             current: Message::new(),
             current_bytes: 0,
+            scanned: 0,
         }
     }
 
@@ -158,12 +161,15 @@ impl Decoder for AmiCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, AmiError> {
         loop {
-            let Some(nl) = src.iter().position(|&b| b == b'\n') else {
+            let from = self.scanned.min(src.len());
+            let Some(nl) = src[from..].iter().position(|&b| b == b'\n').map(|i| from + i) else {
                 if self.current_bytes + src.len() > self.limits.max_frame_bytes {
                     return Err(AmiError::TooLarge);
                 }
+                self.scanned = src.len();
                 return Ok(None);
             };
+            self.scanned = 0;
             self.current_bytes += nl + 1;
             if self.current_bytes > self.limits.max_frame_bytes {
                 return Err(AmiError::TooLarge);

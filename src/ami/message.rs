@@ -172,6 +172,18 @@ impl Action {
         Action { message }
     }
 
+    /// An action from stored parts (e.g. an outbox row): name and headers in order.
+    pub fn from_parts<K: AsRef<str>, V: Into<String>>(
+        name: &str,
+        headers: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut action = Action::new(name);
+        for (k, v) in headers {
+            action.push(k.as_ref(), v);
+        }
+        action
+    }
+
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.message.push(name, value);
         self
