@@ -190,7 +190,11 @@ fn written_actions_cannot_carry_line_breaks() {
 
 #[test]
 fn actions_from_stored_parts_keep_order_and_repeats() {
-    let stored = vec![("Channel", "PJSIP/100-ACME"), ("Variable", "A=1"), ("Variable", "B=2")];
+    let stored = vec![
+        ("Channel", "PJSIP/100-ACME"),
+        ("Variable", "A=1"),
+        ("Variable", "B=2"),
+    ];
     let action = Action::from_parts("Originate", stored);
     let built = Action::new("Originate")
         .header("Channel", "PJSIP/100-ACME")
@@ -214,7 +218,10 @@ fn codec_reads_a_long_line_arriving_in_small_pieces() {
         }
     }
     assert_eq!(frames.len(), 1);
-    assert_eq!(message(&frames[0]).get("Value").map(str::len), Some(100_000));
+    assert_eq!(
+        message(&frames[0]).get("Value").map(str::len),
+        Some(100_000)
+    );
 }
 
 // ----- login -----

@@ -162,7 +162,11 @@ impl Decoder for AmiCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, AmiError> {
         loop {
             let from = self.scanned.min(src.len());
-            let Some(nl) = src[from..].iter().position(|&b| b == b'\n').map(|i| from + i) else {
+            let Some(nl) = src[from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| from + i)
+            else {
                 if self.current_bytes + src.len() > self.limits.max_frame_bytes {
                     return Err(AmiError::TooLarge);
                 }
