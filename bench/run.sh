@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 cargo build --release --quiet
 work=$(mktemp -d)
 export DATABASE_URL=${DATABASE_URL:-sqlite://$work/bench.db?mode=rwc}
-bin=target/release/switchboard
+bin=${CARGO_TARGET_DIR:-target}/release/switchboard
 $bin migrate >/dev/null
 admin=$($bin key create --admin | tail -n 1)
 port=$((20000 + RANDOM % 20000))

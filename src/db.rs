@@ -1,17 +1,25 @@
 //! The database handle: one pool for SQLite, PostgreSQL or MySQL/MariaDB (the URL scheme picks),
 //! plus the write discipline each backend needs.
 
+use crate::error::{internal, ApiResult};
+use crate::render::Cell;
+pub use crate::sqlite_reader::CellType;
+use crate::sqlite_reader::SqliteReader;
 use migration::MigratorTrait;
+use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use sea_orm::{ConnectionTrait, QueryResult};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// File SQLite databases: reads run inline rather than through sqlx's worker thread.
+    reader: Option<Arc<SqliteReader>>,
     /// SQLite allows one writer: writers queue here instead of failing with SQLITE_BUSY when a
     /// deferred transaction tries to upgrade. `None` on servers with row locks.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
@@ -63,7 +71,12 @@ impl Db {
         }
         let conn = Database::connect(opts).await?;
         let write_lock = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Db { conn, write_lock })
+        let reader = SqliteReader::for_url(url).map(Arc::new);
+        Ok(Db {
+            conn,
+            reader,
+            write_lock,
+        })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -95,4 +108,49 @@ impl Db {
         };
         Ok(WriteTxn { txn, _slot: slot })
     }
+
+    /// The rows of a read-only SELECT, each cell as text by its [`CellType`]. Reads outside a
+    /// transaction should come here: on SQLite they skip the thread hop (see `sqlite_reader`).
+    pub async fn read_cells(
+        &self,
+        q: &SelectStatement,
+        types: &[CellType],
+    ) -> ApiResult<Vec<Vec<Cell>>> {
+        if let Some(reader) = &self.reader {
+            let (sql, values) = q.build(SqliteQueryBuilder);
+            if let Some(result) = reader.query(&sql, &values.0, types) {
+                return result.map_err(internal);
+            }
+        }
+        let mut out = Vec::new();
+        for r in self.conn.query_all(q).await? {
+            out.push(
+                (0..types.len())
+                    .map(|i| cell(&r, i, types[i]))
+                    .collect::<ApiResult<_>>()?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// One cell of a sea-orm result as text: integers plain, doubles with 4 decimals, timestamps
+/// `YYYY-MM-DD HH:MM:SS`, text as it is.
+pub fn cell(row: &QueryResult, idx: usize, t: CellType) -> ApiResult<Cell> {
+    let err = |e: sea_orm::DbErr| internal(format!("column {idx}: {e}"));
+    Ok(match t {
+        CellType::Int => row
+            .try_get_by_index::<Option<i32>>(idx)
+            .map_err(err)?
+            .map(|v| v.to_string()),
+        CellType::Double => row
+            .try_get_by_index::<Option<f64>>(idx)
+            .map_err(err)?
+            .map(|v| format!("{v:.4}")),
+        CellType::DateTime => row
+            .try_get_by_index::<Option<chrono::NaiveDateTime>>(idx)
+            .map_err(err)?
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()),
+        CellType::Text => row.try_get_by_index::<Option<String>>(idx).map_err(err)?,
+    })
 }

@@ -14,3 +14,4 @@ pub mod objects;
 pub mod proxyapi;
 pub mod render;
 pub mod settings;
+pub mod sqlite_reader;

@@ -5,7 +5,7 @@
 use super::input::{self, value_text, Input};
 use super::{filter, Kind, Object, Op, WriteCx};
 use crate::auth::{hash_secret, Caller, TenantRef};
-use crate::db::Db;
+use crate::db::{CellType, Db};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Cell, Output};
@@ -73,24 +73,19 @@ pub fn readable(obj: &Object) -> Vec<(&'static str, Kind)> {
     cols
 }
 
+/// How a column of this kind is read as text.
+pub fn cell_type(kind: Kind) -> CellType {
+    match kind {
+        Kind::Int | Kind::OptInt => CellType::Int,
+        Kind::Double => CellType::Double,
+        Kind::DateTime => CellType::DateTime,
+        _ => CellType::Text,
+    }
+}
+
 /// Read one cell of a generic query result as text, by the column's kind.
 pub fn cell(row: &QueryResult, idx: usize, kind: Kind) -> ApiResult<Cell> {
-    let err = |e: sea_orm::DbErr| internal(format!("column {idx}: {e}"));
-    Ok(match kind {
-        Kind::Int | Kind::OptInt => row
-            .try_get_by_index::<Option<i32>>(idx)
-            .map_err(err)?
-            .map(|v| v.to_string()),
-        Kind::Double => row
-            .try_get_by_index::<Option<f64>>(idx)
-            .map_err(err)?
-            .map(|v| format!("{v:.4}")),
-        Kind::DateTime => row
-            .try_get_by_index::<Option<chrono::NaiveDateTime>>(idx)
-            .map_err(err)?
-            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()),
-        _ => row.try_get_by_index::<Option<String>>(idx).map_err(err)?,
-    })
+    crate::db::cell(row, idx, cell_type(kind))
 }
 
 /// The scoped base query of an object.
@@ -104,6 +99,22 @@ pub fn select(obj: &Object, scope: &Scope) -> SelectStatement {
         q.and_where(Expr::col(col).eq(t.id));
     }
     q
+}
+
+/// Rows outside any transaction (list, get): the fast read path of [`Db::read_cells`].
+pub async fn read_rows(db: &Db, obj: &Object, q: &SelectStatement) -> ApiResult<Vec<Row>> {
+    let cols = readable(obj);
+    let names: Vec<&'static str> = cols.iter().map(|(n, _)| *n).collect();
+    let types: Vec<CellType> = cols.iter().map(|(_, k)| cell_type(*k)).collect();
+    Ok(db
+        .read_cells(q, &types)
+        .await?
+        .into_iter()
+        .map(|cells| Row {
+            names: names.clone(),
+            cells,
+        })
+        .collect())
 }
 
 pub async fn fetch_rows(
@@ -167,7 +178,7 @@ pub async fn list(
         q.cond_where(filter::parse(text, &readable(obj))?);
     }
     q.order_by(obj.pk, Order::Asc);
-    let rows = fetch_rows(&db.conn, obj, &q).await?;
+    let rows = read_rows(db, obj, &q).await?;
     let mut table = crate::render::Table::new(columns(obj));
     table.rows = rows.into_iter().map(|r| r.cells).collect();
     Ok(Output::Keyed { key: 0, table })
@@ -181,7 +192,9 @@ pub async fn get(
 ) -> ApiResult<Output> {
     let scope = scope(obj, caller)?;
     let id = params.required_id("objectid")?;
-    let row = fetch(&db.conn, obj, &scope, id, false).await?;
+    let mut q = select(obj, &scope);
+    q.and_where(Expr::col(obj.pk).eq(id));
+    let row = read_rows(db, obj, &q).await?.into_iter().next();
     Ok(Output::Record {
         columns: columns(obj),
         row: row.map(|r| r.cells),

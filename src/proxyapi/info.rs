@@ -2,11 +2,11 @@
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{internal, ApiError, ApiResult};
+use crate::db::CellType;
+use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
-use sea_orm::ConnectionTrait;
 
 /// INFO types of the upstream API that this server does not serve yet.
 const NOT_YET: &[&str] = &[
@@ -61,26 +61,15 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     }
 }
 
-/// Rows of text/integer columns → a table (integers rendered as text).
-fn rows(
-    result: Vec<sea_orm::QueryResult>,
-    ints: &[usize],
-    width: usize,
-) -> ApiResult<Vec<Vec<Option<String>>>> {
-    result
-        .iter()
-        .map(|r| {
-            (0..width)
-                .map(|i| {
-                    if ints.contains(&i) {
-                        r.try_get_by_index::<Option<i32>>(i)
-                            .map(|v| v.map(|v| v.to_string()))
-                    } else {
-                        r.try_get_by_index::<Option<String>>(i)
-                    }
-                    .map_err(internal)
-                })
-                .collect()
+/// Cell types of a result of `width` text columns with integers at `ints`.
+fn text_with_ints(width: usize, ints: &[usize]) -> Vec<CellType> {
+    (0..width)
+        .map(|i| {
+            if ints.contains(&i) {
+                CellType::Int
+            } else {
+                CellType::Text
+            }
         })
         .collect()
 }
@@ -131,7 +120,7 @@ async fn extensions(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         .to_vec(),
     )
     .with_plain_header("Number|Name|Tech|State|Username|Password");
-    table.rows = rows(state.db.conn.query_all(&q).await?, &[], 6)?;
+    table.rows = state.db.read_cells(&q, &text_with_ints(6, &[])).await?;
     if caller.principal.read_only {
         for row in &mut table.rows {
             row[5] = row[5].as_ref().map(|_| "********".to_string());
@@ -178,7 +167,10 @@ async fn dids(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     let mut table = Table::new(columns.map(String::from).to_vec()).with_plain_header(
         "Country|Area|Number|Tenant|Comment|Recording|Faxstation ID|FAX Email|Max Channels|Recording EMail|SMS Email",
     );
-    table.rows = rows(state.db.conn.query_all(&q).await?, &[8], columns.len())?;
+    table.rows = state
+        .db
+        .read_cells(&q, &text_with_ints(columns.len(), &[8]))
+        .await?;
     Ok(Output::Table(table))
 }
 
@@ -206,10 +198,9 @@ async fn tenants(state: &AppState, caller: &Caller) -> ApiResult<Output> {
         "te_maxdids",
     ];
     let mut table = Table::new(columns.map(String::from).to_vec());
-    table.rows = rows(
-        state.db.conn.query_all(&q).await?,
-        &[0, 4, 5, 6],
-        columns.len(),
-    )?;
+    table.rows = state
+        .db
+        .read_cells(&q, &text_with_ints(columns.len(), &[0, 4, 5, 6]))
+        .await?;
     Ok(Output::Table(table))
 }
