@@ -254,8 +254,8 @@ pub async fn run_key(db: &Db, cmd: KeyCmd) -> Result<(), ApiError> {
                 .map(|t| (t.te_id, t.te_code))
                 .collect();
             println!(
-                "{:<5} {:<14} {:<22} {:<20} {:<20} {}",
-                "id", "prefix", "kind", "created", "last used", "state"
+                "{:<5} {:<14} {:<22} {:<20} {:<20} state",
+                "id", "prefix", "kind", "created", "last used"
             );
             for k in ak_apikeys::Entity::find()
                 .order_by_asc(ak_apikeys::Column::AkId)
