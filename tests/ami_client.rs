@@ -310,6 +310,87 @@ async fn check_reports_version_and_missing_privileges() {
     assert_eq!(server.received_named("Logoff").len(), 2);
 }
 
+// ----- the test server itself -----
+
+/// Reads up to and including `end` from a raw socket ("" at EOF).
+async fn read_until(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>, end: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    loop {
+        if let Some(i) = buf.windows(end.len()).position(|w| w == end.as_bytes()) {
+            let frame: Vec<u8> = buf.drain(..i + end.len()).collect();
+            return String::from_utf8(frame).unwrap();
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        if n == 0 {
+            return String::new();
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn the_test_server_answers_byte_for_byte_as_recorded() {
+    use tokio::io::AsyncWriteExt;
+    let server = AmiServer::start().await;
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(
+        read_until(&mut s, &mut buf, "\r\n").await,
+        "Asterisk Call Manager/11.0.0\r\n"
+    );
+    let exchanges = [
+        (
+            "Action: Ping\r\nActionID: nl-1\r\n\r\n",
+            "Response: Error\r\nActionID: nl-1\r\nMessage: Permission denied\r\n\r\n",
+        ),
+        (
+            "Action: Login\r\nUsername: admin\r\nSecret: amp111\r\nEvents: off\r\nActionID: l-1\r\n\r\n",
+            "Response: Success\r\nActionID: l-1\r\nMessage: Authentication accepted\r\n\r\n",
+        ),
+        (
+            "Action: DBGet\r\nFamily: DND\r\nKey: 100\r\nActionID: dbg-2\r\n\r\n",
+            "Response: Error\r\nActionID: dbg-2\r\nMessage: Database entry not found\r\n\r\n",
+        ),
+        (
+            "Action: Command\r\nCommand: core show channels concise\r\nActionID: cmd-1b\r\n\r\n",
+            "Response: Success\r\nActionID: cmd-1b\r\nMessage: Command output follows\r\n\r\n",
+        ),
+        (
+            "Action: Logoff\r\nActionID: bye\r\n\r\n",
+            "Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n",
+        ),
+    ];
+    for (sent, expected) in exchanges {
+        s.write_all(sent.as_bytes()).await.unwrap();
+        assert_eq!(read_until(&mut s, &mut buf, "\r\n\r\n").await, expected);
+    }
+    assert_eq!(
+        read_until(&mut s, &mut buf, "\r\n").await,
+        "",
+        "closed after Goodbye"
+    );
+
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut buf = Vec::new();
+    read_until(&mut s, &mut buf, "\r\n").await;
+    s.write_all(b"Action: Login\r\nUsername: admin\r\nSecret: wrong\r\nActionID: bad-1\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        read_until(&mut s, &mut buf, "\r\n\r\n").await,
+        "Response: Error\r\nActionID: bad-1\r\nMessage: Authentication failed\r\n\r\n"
+    );
+    assert_eq!(
+        read_until(&mut s, &mut buf, "\r\n").await,
+        "",
+        "closed after a failed login"
+    );
+}
+
 // ----- actions -----
 
 #[tokio::test]

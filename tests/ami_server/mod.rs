@@ -455,8 +455,8 @@ struct Reply {
     out: String,
     /// Close the connection after writing.
     close: bool,
-    /// Start streaming events to this session.
-    subscribe: bool,
+    /// Start (`Some(true)`) or stop (`Some(false)`) streaming events to this session.
+    subscribe: Option<bool>,
 }
 
 async fn serve(inner: Arc<Inner>, conn: u64, stream: TcpStream) {
@@ -482,8 +482,10 @@ async fn serve(inner: Arc<Inner>, conn: u64, stream: TcpStream) {
             frame = frames.next() => {
                 let Some(Ok(Frame::Message(m))) = frame else { break };
                 let Some(reply) = handle(&inner, &mut session, &m).await else { break };
-                if reply.subscribe {
-                    lock(&inner.subscribers).insert(conn, tx.clone());
+                match reply.subscribe {
+                    Some(true) => { lock(&inner.subscribers).insert(conn, tx.clone()); }
+                    Some(false) => { lock(&inner.subscribers).remove(&conn); }
+                    None => {}
                 }
                 if write.write_all(reply.out.as_bytes()).await.is_err() || reply.close {
                     break;
@@ -733,6 +735,7 @@ fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &m
         "events" => {
             let on = !get("EventMask").eq_ignore_ascii_case("off");
             session.events = on;
+            w.reply.subscribe = Some(on);
             w.response("Success", hdrs!["Events" => if on { "On" } else { "Off" }]);
         }
         "listcommands" => {
@@ -1035,7 +1038,7 @@ fn login(inner: &Inner, session: &mut Session, m: &Message, w: &mut Writer) {
     w.success("Authentication accepted");
     if session.events {
         w.frame(hdrs!["Event" => "FullyBooted", "Uptime" => 3, "LastReload" => 3, "Status" => "Fully Booted"]);
-        w.reply.subscribe = true;
+        w.reply.subscribe = Some(true);
     }
 }
 
