@@ -4,7 +4,7 @@ use crate::auth::{Caller, KeyStore, Role, TenantRef};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::proxyapi::{help, info, managedb, params};
+use crate::proxyapi::{help, info, live, managedb, params};
 use crate::render::{Callback, Format, Output, Rendering};
 use actix_web::{dev::Server, http::header, web, App, HttpRequest, HttpResponse, HttpServer};
 use std::net::{IpAddr, TcpListener};
@@ -14,6 +14,8 @@ pub struct AppState {
     pub keys: KeyStore,
     pub config: Config,
     pub help: String,
+    /// Asterisk nodes: connections, outbox dispatcher (started by the `serve` command).
+    pub cluster: std::sync::Arc<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -21,6 +23,7 @@ impl AppState {
         AppState {
             keys: KeyStore::new(db.conn.clone()),
             help: help::text(),
+            cluster: crate::cluster::Cluster::new(db.clone()),
             db,
             config,
         }
@@ -118,19 +121,6 @@ fn reply(rendered: crate::render::Rendered) -> HttpResponse {
 
 /// Reqtypes of the upstream API that are not served yet (answered with a clear error).
 const NOT_YET: &[&str] = &[
-    "dial",
-    "hangup",
-    "transfer",
-    "atxtransfer",
-    "queue",
-    "agent",
-    "dnd",
-    "countpeers",
-    "countchannels",
-    "channels",
-    "channel",
-    "getcurrentcalls",
-    "countcalls",
     "chansippeers",
     "blfs",
     "flows",
@@ -154,7 +144,6 @@ const NOT_YET: &[&str] = &[
     "reboot",
     "unregister",
     "cdr",
-    "extstate",
 ];
 
 async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
@@ -162,7 +151,8 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     if reqtype == "help" {
         return Ok(Output::Text(state.help.clone()));
     }
-    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting");
+    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting")
+        || live::SERVED.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
@@ -173,6 +163,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
         "setting" => crate::settings::handle(state, &caller, p).await,
+        live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()

@@ -54,7 +54,9 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             }
             let config = Config::with_database(&cli.database_url);
             tracing::info!(%addr, "serving the ProxyAPI at /pbx/proxyapi.php and /mirtapbx/proxyapi.php");
-            app::serve(AppState::new(db, config), listener)
+            let state = AppState::new(db, config);
+            state.cluster.start();
+            app::serve(state, listener)
                 .map_err(|e| ApiError::invalid(e.to_string()))?
                 .await
                 .map_err(|e| ApiError::invalid(e.to_string()))?;

@@ -1,13 +1,20 @@
 //! The cluster: nodes, the outbox of node actions (recorded with the write that causes them,
-//! per-node deliveries, tenant pinning).
+//! per-node deliveries, tenant pinning, delivery to nodes that come and go, restarts, two
+//! instances sharing one database) and the live reqtypes against AMI test servers.
 
+mod ami_server;
 mod common;
 
+use ami_server::{AmiServer, Channel, Contact, Queue, SECRET, USERNAME};
 use common::*;
 use entity::{ob_outbox, od_deliveries};
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
-use switchboard::cluster::{nodes, outbox};
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard::app::{serve, AppState};
+use switchboard::cluster::{nodes, outbox, Cluster};
+use switchboard::config::Config;
 
 async fn node(ctx: &Ctx, name: &str) -> i32 {
     nodes::add(
@@ -165,5 +172,391 @@ backend_tests! {
         nodes::pin(&ctx.db.conn, ctx.a.id, &[]).await.unwrap();
         assert_eq!(nodes::targets(&ctx.db.conn, Some(ctx.a.id)).await.unwrap(), vec![n1, n2]);
         assert!(nodes::pin(&ctx.db.conn, ctx.a.id, &["nope"]).await.is_err());
+    }
+}
+
+/// One Switchboard process (HTTP server + cluster task) on the test's database.
+struct Sb {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    cluster: Arc<Cluster>,
+}
+
+impl Sb {
+    async fn start(ctx: &Ctx) -> Sb {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = AppState::new(ctx.db.clone(), Config::with_database(&ctx.db_url()));
+        state.cluster.start();
+        let cluster = state.cluster.clone();
+        let server = serve(state, listener).unwrap();
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        Sb {
+            base: format!("http://127.0.0.1:{port}"),
+            handle,
+            cluster,
+        }
+    }
+
+    /// Stop like a process exit: no more HTTP, no more deliveries, connections closed.
+    async fn stop(self) {
+        self.cluster.stop();
+        self.handle.stop(false).await;
+    }
+
+    /// Wait until the node table is loaded and these nodes are connected.
+    async fn wait_connected(&self, names: &[&str]) {
+        wait_for("nodes connected", || {
+            let nodes = self.cluster.nodes();
+            names
+                .iter()
+                .all(|n| nodes.iter().any(|x| x.name == *n && x.is_connected()))
+        })
+        .await;
+    }
+}
+
+async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Register an AMI test server as a node (it accepts sorcery cache expiries, as Asterisk does).
+async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
+    server.set_answer("SorceryMemoryCacheExpireObject", &[("Message", "Object expired from cache")]);
+    nodes::add(
+        &ctx.db.conn,
+        nodes::NewNode {
+            name,
+            host: "127.0.0.1",
+            port: server.port(),
+            username: USERNAME,
+            secret: SECRET,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// `Object` headers of the cache expiries a node received, in order.
+fn expired(server: &AmiServer) -> Vec<String> {
+    server
+        .received_named("SorceryMemoryCacheExpireObject")
+        .iter()
+        .map(|r| format!("{}:{}", r.get("Cache").unwrap_or(""), r.get("Object").unwrap_or("")))
+        .collect()
+}
+
+fn expiries_of(users: &[&str]) -> Vec<String> {
+    users
+        .iter()
+        .flat_map(|u| {
+            ["pjsip_endpoint", "pjsip_auth", "pjsip_aor"]
+                .iter()
+                .map(move |c| format!("{c}:{u}"))
+        })
+        .collect()
+}
+
+async fn pending(ctx: &Ctx) -> i64 {
+    ctx.count_where("od_deliveries", "od_state <> 'done'").await
+}
+
+/// Results are recorded just after the node answered: give that a moment.
+async fn wait_pending(ctx: &Ctx, n: i64) {
+    for _ in 0..100 {
+        if pending(ctx).await == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending(ctx).await, n, "undelivered actions");
+}
+
+backend_tests! {
+    async fn outbox_reaches_three_nodes_one_down_in_order_once(ctx) {
+        let servers = AmiServer::start_many(3).await;
+        for (i, s) in servers.iter().enumerate() {
+            register(ctx, &format!("n{}", i + 1), s).await;
+        }
+        servers[2].go_away().await;
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(&["n1", "n2"]).await;
+        for n in ["100", "101", "102"] {
+            ctx.ext(&ctx.a, n, json!({})).await;
+        }
+        let want = expiries_of(&["100-ACME", "101-ACME", "102-ACME"]);
+        wait_for("n1 and n2 served", || expired(&servers[0]) == want && expired(&servers[1]) == want).await;
+        assert!(expired(&servers[2]).is_empty());
+        wait_pending(ctx, 9).await;
+        // The admin view shows the backlog, never the secret.
+        let r = ctx.info(&ctx.admin, None, "nodes").on(&sb.base).fmt("json").get().await;
+        let rows = r.json();
+        assert_eq!(rows.as_array().unwrap().len(), 3, "{}", r.text());
+        assert_eq!(rows[2]["pending"], "9");
+        assert_eq!(rows[0]["connected"], "yes");
+        assert!(!r.text().contains(SECRET));
+        ctx.info(&ctx.rw, Some("ACME"), "nodes").on(&sb.base).get().await.is_too_bad();
+        // n3 comes back: everything arrives, in order, once; duplicates were not re-sent.
+        servers[2].come_back().await;
+        wait_for("n3 served", || expired(&servers[2]).len() >= 9).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(expired(&servers[2]), want);
+        assert_eq!(expired(&servers[0]), want);
+        wait_pending(ctx, 0).await;
+        sb.stop().await;
+    }
+
+    async fn a_restart_mid_backlog_loses_nothing_and_duplicates_coalesce(ctx) {
+        let server = AmiServer::start().await;
+        register(ctx, "n1", &server).await;
+        server.go_away().await;
+        let sb = Sb::start(ctx).await;
+        let row = ctx.ext(&ctx.a, "100", json!({})).await;
+        let id = id_of(&row, "ex_id");
+        for name in ["a", "b", "c"] {
+            ctx.mdb(&ctx.rw, Some("ACME"), "extension", "update")
+                .id(id)
+                .json(&json!({ "ex_name": name }))
+                .post()
+                .await;
+        }
+        ctx.ext(&ctx.a, "101", json!({})).await;
+        sb.stop().await;
+        assert_eq!(pending(ctx).await, 15);
+        server.come_back().await;
+        let sb = Sb::start(ctx).await;
+        wait_for("backlog delivered", || expired(&server).len() >= 6).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Four writes to 100 asked for the same three expiries: each sent once, then 101's.
+        assert_eq!(expired(&server), expiries_of(&["100-ACME", "101-ACME"]));
+        wait_pending(ctx, 0).await;
+        sb.stop().await;
+    }
+
+    async fn two_instances_share_the_outbox_without_double_delivery(ctx) {
+        let servers = AmiServer::start_many(2).await;
+        register(ctx, "n1", &servers[0]).await;
+        register(ctx, "n2", &servers[1]).await;
+        let one = Sb::start(ctx).await;
+        let two = Sb::start(ctx).await;
+        one.wait_connected(&["n1", "n2"]).await;
+        two.wait_connected(&["n1", "n2"]).await;
+        let users: Vec<String> = (0..150).map(|i| format!("u{i}-ACME")).collect();
+        for chunk in users.chunks(10) {
+            let txn = ctx.db.begin_write().await.unwrap();
+            let actions: Vec<outbox::NodeAction> = chunk
+                .iter()
+                .map(|u| outbox::NodeAction::new(format!("t:{u}"), "SorceryMemoryCacheExpireObject", &[("Cache", "pjsip_endpoint"), ("Object", u)]))
+                .collect();
+            outbox::record(&*txn, Some(ctx.a.id), &actions).await.unwrap();
+            txn.commit().await.unwrap();
+        }
+        let want: Vec<String> = users.iter().map(|u| format!("pjsip_endpoint:{u}")).collect();
+        wait_for("both nodes served", || expired(&servers[0]).len() >= 150 && expired(&servers[1]).len() >= 150).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(expired(&servers[0]), want);
+        assert_eq!(expired(&servers[1]), want);
+        one.stop().await;
+        two.stop().await;
+    }
+
+    async fn dial_originates_from_the_device_into_the_tenant_context(ctx) {
+        let servers = AmiServer::start_many(2).await;
+        register(ctx, "n1", &servers[0]).await;
+        register(ctx, "n2", &servers[1]).await;
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(&["n1", "n2"]).await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        ctx.ext(&ctx.b, "200", json!({})).await;
+        let dial = || ctx.req().on(&sb.base).p("reqtype", "DIAL").p("key", &ctx.rw).p("tenant", "ACME");
+        let r = dial().p("source", "100").p("dest", "5551234").p("server", "n2")
+            .p("var", "crm=42|lead=7").p("account", "402-ACME").get().await;
+        let text = r.text();
+        let id = text.strip_prefix("Success|Originate successfully queued|").and_then(|s| s.strip_suffix('|'))
+            .unwrap_or_else(|| panic!("{text}")).to_string();
+        assert!(servers[0].received_named("Originate").is_empty());
+        let o = servers[1].received_named("Originate");
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].get("Channel"), Some("PJSIP/100-ACME"));
+        assert_eq!(o[0].get("Context"), Some("from-internal-ACME"));
+        assert_eq!(o[0].get("Exten"), Some("5551234"));
+        assert_eq!(o[0].get("Account"), Some("402-ACME"));
+        let vars = o[0].get_all("Variable");
+        for v in ["TENANT=ACME", "ACME-crm=42", "ACME-lead=7", &format!("ORIGINATEID={id}")] {
+            assert!(vars.contains(&v), "{v} in {vars:?}");
+        }
+        assert_eq!(ctx.count_where("dc_dialcalls", &format!("dc_originateid = '{id}' AND dc_te_id = {}", ctx.a.id)).await, 1);
+        // json shape
+        let r = dial().p("source", "100").p("dest", "5551234").fmt("json").get().await;
+        let v = r.json();
+        assert_eq!(v["Response"], "Success", "{}", r.text());
+        assert_eq!(v["Message"], "Originate successfully queued");
+        assert!(v["ID"].as_str().is_some_and(|s| !s.is_empty()));
+        // The node where the device is registered is preferred.
+        servers[0].state().contacts.push(Contact { aor: "100-ACME".into(), endpoint: "100-ACME".into(), uri: "sip:100@10.0.0.5".into(), status: "Reachable".into(), ..Default::default() });
+        let before = servers[0].received_named("Originate").len();
+        for _ in 0..3 {
+            dial().p("source", "100").p("dest", "5551234").get().await;
+        }
+        assert_eq!(servers[0].received_named("Originate").len(), before + 3);
+        // Failures: json error object; nothing originated.
+        let before: usize = servers.iter().map(|s| s.received_named("Originate").len()).sum();
+        for (name, value, err) in [
+            ("account", "402-BETA", "account"),
+            ("dest", "555\r\nAction: Hangup", "dest"),
+            ("var", "x=1\r\nAction: Hangup", "var"),
+            ("var", "bad name=1", "var"),
+            ("sourceclid", "a\nb", "sourceclid"),
+            ("server", "nope", "server"),
+        ] {
+            let mut req = dial().p("source", "100").p("dest", "5551234");
+            req = req.p(name, value);
+            let r = req.fmt("json").get().await;
+            let v = r.json();
+            assert_eq!(v["Response"], "Error", "{name}: {}", r.text());
+            assert!(v["Message"].as_str().unwrap().contains(err), "{}", r.text());
+        }
+        // Another tenant's extension, a read-only key: refused.
+        dial().p("source", "200").p("dest", "5551234").get().await.is_error_starting("parameter 'source'");
+        let r = ctx.req().on(&sb.base).p("reqtype", "DIAL").p("key", &ctx.ro).p("tenant", "ACME").p("source", "100").p("dest", "1").get().await;
+        assert!(r.text().contains("read-only"), "{}", r.text());
+        let after: usize = servers.iter().map(|s| s.received_named("Originate").len()).sum();
+        assert_eq!(before, after);
+        // The link drops after the Originate was written: outcome unknown, never re-sent.
+        servers[1].drop_next("Originate");
+        let r = dial().p("source", "100").p("dest", "5551234").p("server", "n2").get().await;
+        assert!(r.text().contains("outcome is unknown"), "{}", r.text());
+        sb.wait_connected(&["n2"]).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(servers[1].received_named("Originate").len(), 2);
+        sb.stop().await;
+    }
+
+    async fn channels_hangup_and_transfer_see_only_the_tenants_channels(ctx) {
+        let servers = AmiServer::start_many(2).await;
+        register(ctx, "n1", &servers[0]).await;
+        register(ctx, "n2", &servers[1]).await;
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(&["n1", "n2"]).await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        ctx.ext(&ctx.b, "100", json!({})).await;
+        let mut a = Channel::new("PJSIP/100-ACME-00000001", "from-internal-ACME", "5551234");
+        a.linkedid = "n1-1.1".into();
+        servers[0].state().channels.push(a);
+        let mut a2 = Channel::new("PJSIP/trunk-00000002", "from-trunk", "5551234");
+        a2.linkedid = "n1-1.1".into();
+        servers[0].state().channels.push(a2);
+        servers[1].state().channels.push(Channel::new("PJSIP/100-BETA-00000003", "from-internal-BETA", "5550000"));
+        let live = |key: &str, tenant: &str, reqtype: &str| ctx.req().on(&sb.base).p("reqtype", reqtype).p("key", key).p("tenant", tenant);
+        let rows = live(&ctx.rw, "ACME", "CHANNELS").fmt("json").get().await.json();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        assert_eq!(rows[0]["channel"], "PJSIP/100-ACME-00000001");
+        assert_eq!(rows[0]["node"], "n1");
+        live(&ctx.rw, "ACME", "COUNTCHANNELS").get().await.is_plain("1");
+        live(&ctx.rw, "ACME", "COUNTCALLS").get().await.is_plain("1");
+        let all = ctx.req().on(&sb.base).p("reqtype", "CHANNELS").p("key", &ctx.admin).fmt("json").get().await.json();
+        assert_eq!(all.as_array().unwrap().len(), 3);
+        let calls = live(&ctx.rw, "ACME", "GETCURRENTCALLS").p("phone", "5551234").fmt("json").get().await.json();
+        assert_eq!(calls.as_array().unwrap().len(), 1);
+        let none = live(&ctx.rw, "ACME", "CHANNEL").p("channel", "PJSIP/100-BETA-00000003").fmt("json").get().await.json();
+        assert_eq!(none, json!([]));
+        // ACME cannot hang up or transfer BETA's channel, nor can a read-only key act.
+        live(&ctx.rw, "ACME", "HANGUP").p("channel", "PJSIP/100-BETA-00000003").get().await.is_error_starting("parameter 'channel'");
+        live(&ctx.rw, "ACME", "TRANSFER").p("channel", "PJSIP/100-BETA-00000003").p("dest", "200").get().await.is_error_starting("parameter 'channel'");
+        for reqtype in ["HANGUP", "TRANSFER", "ATXTRANSFER"] {
+            let r = live(&ctx.ro, "ACME", reqtype).p("channel", "PJSIP/100-ACME-00000001").p("dest", "200").get().await;
+            assert!(r.text().contains("read-only"), "{reqtype}: {}", r.text());
+        }
+        assert!(servers[1].received_named("Hangup").is_empty());
+        assert!(servers[0].received_named("Redirect").is_empty());
+        live(&ctx.rw, "ACME", "TRANSFER").p("channel", "PJSIP/100-ACME-00000001").p("dest", "200").get().await.is_plain("Success|Redirect successful|");
+        let redirect = servers[0].received_named("Redirect");
+        assert_eq!(redirect[0].get("Context"), Some("from-internal-ACME"));
+        assert_eq!(redirect[0].get("Exten"), Some("200"));
+        live(&ctx.rw, "ACME", "ATXTRANSFER").p("channel", "PJSIP/100-ACME-00000001").p("dest", "201").get().await.is_plain("Success|Atxfer successfully queued|");
+        live(&ctx.rw, "ACME", "HANGUP").p("extension", "100").get().await.is_plain("Success|Channel Hungup|");
+        let h = servers[0].received_named("Hangup");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].get("Channel"), Some("PJSIP/100-ACME-00000001"));
+        assert_eq!(servers[1].state().channels.len(), 1, "BETA's call untouched");
+        // A node down: reads answer from the others and name it.
+        servers[1].go_away().await;
+        wait_for("n2 seen down", || !sb.cluster.node("n2").unwrap().is_connected()).await;
+        let r = live(&ctx.admin, "BETA", "COUNTCHANNELS").get().await;
+        assert_eq!(r.text(), "0Note: no answer from node(s) n2\n");
+        let v = live(&ctx.rw, "ACME", "CHANNELS").fmt("json").get().await.json();
+        assert_eq!(v["missing_nodes"], json!(["n2"]), "{v}");
+        assert!(v["rows"].is_array());
+        sb.stop().await;
+    }
+
+    async fn queue_agent_dnd_and_peers(ctx) {
+        let servers = AmiServer::start_many(2).await;
+        register(ctx, "n1", &servers[0]).await;
+        register(ctx, "n2", &servers[1]).await;
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(&["n1", "n2"]).await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        ctx.ext(&ctx.b, "100", json!({})).await;
+        let q = entity::qu_queues::ActiveModel {
+            qu_te_id: Set(ctx.a.id), qu_name: Set("Sales".into()), qu_number: Set("600".into()),
+            qu_timeout: Set(0), qu_alwaysrecord: Set(String::new()), ..Default::default()
+        }.insert(&ctx.db.conn).await.unwrap();
+        let qid = q.qu_id.to_string();
+        for s in &servers {
+            s.state().queues.insert(qid.clone(), Queue::default());
+        }
+        let live = |key: &str, tenant: &str, reqtype: &str| ctx.req().on(&sb.base).p("reqtype", reqtype).p("key", key).p("tenant", tenant);
+        assert_eq!(live(&ctx.rw, "ACME", "QUEUE").p("action", "list").p("number", "600").fmt("json").get().await.text(), "null");
+        live(&ctx.rw, "ACME", "QUEUE").p("action", "add").p("number", "600").p("extension", "100").get().await.is_plain("OK");
+        for s in &servers {
+            let add = s.received_named("QueueAdd");
+            assert_eq!(add.len(), 1);
+            assert_eq!(add[0].get("Interface"), Some("PJSIP/100-ACME"));
+            assert_eq!(add[0].get("Queue"), Some(qid.as_str()));
+        }
+        assert_eq!(live(&ctx.rw, "ACME", "QUEUE").p("action", "list").p("id", &qid).fmt("json").get().await.text(), r#"["100-ACME"]"#);
+        let full = live(&ctx.rw, "ACME", "QUEUE").p("action", "fulllist").p("number", "600").fmt("json").get().await.json();
+        assert_eq!(full.as_array().unwrap().len(), 2);
+        live(&ctx.rw, "ACME", "QUEUE").p("action", "add").p("number", "600").p("extension", "100").get().await.is_error_starting("Unable to add interface: Already there");
+        // Another tenant cannot see or touch it; a read-only key cannot write.
+        live(&ctx.admin, "BETA", "QUEUE").p("action", "list").p("number", "600").get().await.is_error_starting("no such queue");
+        for action in ["add", "del", "clean"] {
+            let r = live(&ctx.ro, "ACME", "QUEUE").p("action", action).p("number", "600").p("extension", "100").get().await;
+            assert!(r.text().contains("read-only"), "{action}: {}", r.text());
+        }
+        // AGENT
+        live(&ctx.rw, "ACME", "AGENT").p("action", "pause").p("extension", "100").p("queue", "ALL").p("pausereason", "lunch").get().await.is_plain("OK");
+        let p = servers[0].received_named("QueuePause");
+        assert_eq!((p[0].get("Paused"), p[0].get("Reason")), (Some("true"), Some("lunch")));
+        assert_eq!(live(&ctx.rw, "ACME", "AGENT").p("action", "listqueues").p("extension", "100").fmt("json").get().await.text(), format!(r#"["{qid}"]"#));
+        let r = live(&ctx.ro, "ACME", "AGENT").p("action", "unpause").p("extension", "100").get().await;
+        assert!(r.text().contains("read-only"));
+        live(&ctx.rw, "ACME", "QUEUE").p("action", "del").p("number", "600").p("extension", "100").get().await.is_plain("OK");
+        assert_eq!(live(&ctx.rw, "ACME", "QUEUE").p("action", "list").p("number", "600").fmt("json").get().await.text(), "null");
+        // DND: the row and AstDB on every node.
+        live(&ctx.rw, "ACME", "DND").p("action", "get").p("number", "100").get().await.is_plain("");
+        live(&ctx.rw, "ACME", "DND").p("action", "set").p("number", "100").p("value", "on").get().await.is_plain("OK");
+        live(&ctx.rw, "ACME", "DND").p("action", "get").p("number", "100").get().await.is_plain("on");
+        let key = ("DND".to_string(), "100-ACME".to_string());
+        wait_for("DND on every node", || servers.iter().all(|s| s.state().astdb.contains_key(&key))).await;
+        let r = live(&ctx.ro, "ACME", "DND").p("action", "set").p("number", "100").get().await;
+        assert!(r.text().contains("read-only"));
+        live(&ctx.admin, "BETA", "DND").p("action", "get").p("number", "100").get().await.is_plain("");
+        // COUNTPEERS: registered devices per node, the tenant's only.
+        for (s, ep) in [(&servers[0], "100-ACME"), (&servers[1], "100-ACME"), (&servers[1], "100-BETA")] {
+            s.state().contacts.push(Contact { aor: ep.into(), endpoint: ep.into(), uri: format!("sip:{ep}@h"), status: "Reachable".into(), ..Default::default() });
+        }
+        let v = live(&ctx.rw, "ACME", "COUNTPEERS").fmt("json").get().await.json();
+        assert_eq!(v, json!({"n1": "1", "n2": "1", "total": 2}));
+        live(&ctx.rw, "ACME", "COUNTPEERS").get().await.is_plain("n1:1|n2:1");
+        sb.stop().await;
     }
 }

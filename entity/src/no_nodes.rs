@@ -18,6 +18,8 @@ pub struct Model {
     pub no_systemname: String,
     pub no_version: String,
     pub no_created: DateTime,
+    pub no_lease: String,
+    pub no_lease_until: Option<DateTime>,
 }
 
 /// Debug without the secret, so a stray `{:?}` cannot log it.

@@ -5,3 +5,8 @@ pub mod cli;
 pub mod nodes;
 pub mod on_write;
 pub mod outbox;
+pub mod dispatcher;
+pub mod live;
+pub mod registry;
+
+pub use registry::{Cluster, Node, Settings};

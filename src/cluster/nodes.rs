@@ -88,6 +88,8 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
         no_systemname: Set(String::new()),
         no_version: Set(String::new()),
         no_created: Set(chrono::Utc::now().naive_utc()),
+        no_lease: Set(String::new()),
+        no_lease_until: Set(None),
         ..Default::default()
     }
     .insert(conn)

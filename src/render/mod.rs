@@ -59,6 +59,11 @@ pub enum Output {
     /// File bytes (media, recordings, voicemail): sent as they are, with HTTP Range, by the
     /// endpoint; the text formats only ever see its name.
     File(crate::files::FileBody),
+    /// A reply whose plain and json shapes differ (DIAL: `Success|…|<ID>|` and an object).
+    Reply { plain: String, json: Value },
+    /// Live data from the nodes that answered; `missing` names the nodes that did not
+    /// (plain: a trailing note line; json: a `missing_nodes` field).
+    Partial { out: Box<Output>, missing: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +218,23 @@ fn to_json(out: &Output) -> Value {
         }
         Output::Text(t) => Value::String(t.clone()),
         Output::File(f) => Value::String(file_label(f)),
+        Output::Reply { json, .. } => json.clone(),
+        Output::Partial { out, missing } => {
+            let missing = Value::Array(missing.iter().cloned().map(Value::String).collect());
+            match to_json(out) {
+                Value::Object(mut map) => {
+                    map.insert("missing_nodes".into(), missing);
+                    Value::Object(map)
+                }
+                // A list cannot carry a field: wrap it (only while a node is missing).
+                other => {
+                    let mut map = Map::new();
+                    map.insert("rows".into(), other);
+                    map.insert("missing_nodes".into(), missing);
+                    Value::Object(map)
+                }
+            }
+        }
     }
 }
 
@@ -225,7 +247,8 @@ fn is_empty(out: &Output) -> bool {
     match out {
         Output::Table(t) | Output::Keyed { table: t, .. } => t.rows.is_empty(),
         Output::Record { row, .. } => row.is_none(),
-        Output::Value { .. } | Output::Text(_) | Output::File(_) => false,
+        Output::Value { .. } | Output::Text(_) | Output::File(_) | Output::Reply { .. } => false,
+        Output::Partial { out, missing } => missing.is_empty() && is_empty(out),
     }
 }
 
@@ -252,6 +275,12 @@ fn plain(out: &Output) -> String {
         Output::Value { value, .. } => value.clone().unwrap_or_default(),
         Output::Text(t) => t.clone(),
         Output::File(f) => file_label(f),
+        Output::Reply { plain, .. } => plain.clone(),
+        Output::Partial { out, missing } => format!(
+            "{}Note: no answer from node(s) {}\n",
+            plain(out),
+            missing.join(", ")
+        ),
     }
 }
 
@@ -279,6 +308,22 @@ fn as_table(out: &Output) -> Table {
             plain_header: None,
             rows: vec![vec![Some(file_label(f))]],
         },
+        Output::Reply { json, .. } => match json {
+            Value::Object(map) => Table {
+                columns: map.keys().cloned().collect(),
+                plain_header: None,
+                rows: vec![map
+                    .values()
+                    .map(|v| match v {
+                        Value::Null => None,
+                        Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    })
+                    .collect()],
+            },
+            other => as_table(&Output::Text(other.to_string())),
+        },
+        Output::Partial { out, .. } => as_table(out),
     }
 }
 
