@@ -560,3 +560,27 @@ backend_tests! {
         sb.stop().await;
     }
 }
+
+#[actix_rt::test]
+async fn node_check_reports_version_and_missing_privileges() {
+    let Some(ctx) = Ctx::start(Backend::Sqlite).await else { return };
+    let server = AmiServer::start().await;
+    register(&ctx, "n1", &server).await;
+    let check = |name: &'static str| {
+        let db = ctx.db.clone();
+        async move {
+            switchboard::cluster::cli::run_node(&db, switchboard::cluster::cli::NodeCmd::Check { name: name.into() }).await
+        }
+    };
+    check("n1").await.unwrap();
+    let n = nodes::list(&ctx.db.conn).await.unwrap();
+    assert_eq!(n[0].version, ami_server::ASTERISK_VERSION);
+    server.deny_actions(&["Originate", "QueueAdd"]);
+    let err = check("n1").await.unwrap_err().to_string();
+    assert!(err.contains("Originate, QueueAdd"), "{err}");
+    server.refuse_logins(true);
+    let err = check("n1").await.unwrap_err().to_string();
+    assert!(err.contains("login"), "{err}");
+    assert!(!err.contains(SECRET));
+    assert!(check("nope").await.is_err());
+}

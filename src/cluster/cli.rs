@@ -24,6 +24,9 @@ pub enum NodeCmd {
     List,
     /// Remove a node (and its undelivered actions).
     Remove { name: String },
+    /// Log in once: print the Asterisk version and whether the AMI user may use every action
+    /// Switchboard needs.
+    Check { name: String },
     /// Pin a tenant to some nodes; with no node, the tenant uses all nodes again.
     Pin {
         #[arg(long, value_name = "CODE")]
@@ -82,6 +85,7 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
             nodes::remove(&db.conn, &name).await?;
             println!("node {name} removed");
         }
+        NodeCmd::Check { name } => check(db, &name).await?,
         NodeCmd::Pin {
             tenant,
             nodes: names,
@@ -101,6 +105,35 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// `node check`: fails (non-zero exit) when the login fails or an action is not permitted.
+async fn check(db: &Db, name: &str) -> Result<(), ApiError> {
+    let node = nodes::find(&db.conn, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no node named '{name}'")))?;
+    let cfg = super::registry::config_of(&node);
+    let report = crate::ami::check(&cfg)
+        .await
+        .map_err(|e| ApiError::Conflict(format!("node {name}: {e}")))?;
+    let info = &report.info;
+    println!(
+        "node {name}: logged in as {}; Asterisk {} (AMI {}), system name '{}'",
+        node.no_username,
+        if info.asterisk_version.is_empty() { "version unknown" } else { &info.asterisk_version },
+        info.ami_version,
+        info.system_name
+    );
+    nodes::set_identity(&db.conn, node.no_id, &info.system_name, &info.asterisk_version).await?;
+    if report.missing.is_empty() {
+        println!("the AMI user may use every action Switchboard needs");
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!(
+            "the AMI user of node {name} may not use: {} (grant the manager.conf read/write classes that cover them)",
+            report.missing.join(", ")
+        )))
+    }
 }
 
 pub async fn run_outbox(db: &Db, cmd: OutboxCmd) -> Result<(), ApiError> {
