@@ -93,7 +93,10 @@ async fn main() {
     let servers = AmiServer::start_many(3).await;
     let names = ["n1", "n2", "n3"];
     for (s, name) in servers.iter().zip(names) {
-        s.set_answer("SorceryMemoryCacheExpireObject", &[("Message", "Object expired from cache")]);
+        s.set_answer(
+            "SorceryMemoryCacheExpireObject",
+            &[("Message", "Object expired from cache")],
+        );
         nodes::add(
             &db.conn,
             nodes::NewNode {

@@ -229,7 +229,10 @@ async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// Register an AMI test server as a node (it accepts sorcery cache expiries, as Asterisk does).
 async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
-    server.set_answer("SorceryMemoryCacheExpireObject", &[("Message", "Object expired from cache")]);
+    server.set_answer(
+        "SorceryMemoryCacheExpireObject",
+        &[("Message", "Object expired from cache")],
+    );
     nodes::add(
         &ctx.db.conn,
         nodes::NewNode {
@@ -249,7 +252,13 @@ fn expired(server: &AmiServer) -> Vec<String> {
     server
         .received_named("SorceryMemoryCacheExpireObject")
         .iter()
-        .map(|r| format!("{}:{}", r.get("Cache").unwrap_or(""), r.get("Object").unwrap_or("")))
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.get("Cache").unwrap_or(""),
+                r.get("Object").unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -563,13 +572,19 @@ backend_tests! {
 
 #[actix_rt::test]
 async fn node_check_reports_version_and_missing_privileges() {
-    let Some(ctx) = Ctx::start(Backend::Sqlite).await else { return };
+    let Some(ctx) = Ctx::start(Backend::Sqlite).await else {
+        return;
+    };
     let server = AmiServer::start().await;
     register(&ctx, "n1", &server).await;
     let check = |name: &'static str| {
         let db = ctx.db.clone();
         async move {
-            switchboard::cluster::cli::run_node(&db, switchboard::cluster::cli::NodeCmd::Check { name: name.into() }).await
+            switchboard::cluster::cli::run_node(
+                &db,
+                switchboard::cluster::cli::NodeCmd::Check { name: name.into() },
+            )
+            .await
         }
     };
     check("n1").await.unwrap();

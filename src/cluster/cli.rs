@@ -120,11 +120,21 @@ async fn check(db: &Db, name: &str) -> Result<(), ApiError> {
     println!(
         "node {name}: logged in as {}; Asterisk {} (AMI {}), system name '{}'",
         node.no_username,
-        if info.asterisk_version.is_empty() { "version unknown" } else { &info.asterisk_version },
+        if info.asterisk_version.is_empty() {
+            "version unknown"
+        } else {
+            &info.asterisk_version
+        },
         info.ami_version,
         info.system_name
     );
-    nodes::set_identity(&db.conn, node.no_id, &info.system_name, &info.asterisk_version).await?;
+    nodes::set_identity(
+        &db.conn,
+        node.no_id,
+        &info.system_name,
+        &info.asterisk_version,
+    )
+    .await?;
     if report.missing.is_empty() {
         println!("the AMI user may use every action Switchboard needs");
         Ok(())

@@ -172,7 +172,10 @@ async fn record(
                 od_deliveries::Column::OdAttempts,
                 Expr::col(od_deliveries::Column::OdAttempts).add(1),
             )
-            .value(od_deliveries::Column::OdMessage, message.chars().take(255).collect::<String>())
+            .value(
+                od_deliveries::Column::OdMessage,
+                message.chars().take(255).collect::<String>(),
+            )
             .value(od_deliveries::Column::OdUpdated, now.clone())
             .and_where(Expr::col(od_deliveries::Column::OdId).is_in(ids));
         if let Some(state) = state {

@@ -2,11 +2,11 @@
 //! (with the AMI client) the dispatcher and the live reqtypes.
 
 pub mod cli;
+pub mod dispatcher;
+pub mod live;
 pub mod nodes;
 pub mod on_write;
 pub mod outbox;
-pub mod dispatcher;
-pub mod live;
 pub mod registry;
 
 pub use registry::{Cluster, Node, Settings};

@@ -102,7 +102,9 @@ impl Cluster {
     }
 
     pub fn node(&self, name: &str) -> Option<Node> {
-        self.nodes().into_iter().find(|n| n.name.eq_ignore_ascii_case(name))
+        self.nodes()
+            .into_iter()
+            .find(|n| n.name.eq_ignore_ascii_case(name))
     }
 
     /// Start the background task (node table polling and outbox dispatch). It ends with
@@ -113,9 +115,10 @@ impl Cluster {
         tokio::spawn(async move {
             let mut last_refresh: Option<tokio::time::Instant> = None;
             loop {
-                let Some(cluster) = Weak::upgrade(&weak) else { break };
-                let due = last_refresh
-                    .is_none_or(|t| t.elapsed() >= cluster.settings.node_poll);
+                let Some(cluster) = Weak::upgrade(&weak) else {
+                    break;
+                };
+                let due = last_refresh.is_none_or(|t| t.elapsed() >= cluster.settings.node_poll);
                 if due {
                     if let Err(e) = cluster.refresh().await {
                         tracing::warn!(error = %e, "reading the node table failed");
@@ -169,7 +172,9 @@ impl Cluster {
             }
             running.sort_by(|a, b| a.name.cmp(&b.name));
             for n in running.iter() {
-                let Some(m) = rows.iter().find(|m| m.no_id == n.id) else { continue };
+                let Some(m) = rows.iter().find(|m| m.no_id == n.id) else {
+                    continue;
+                };
                 if let Some(info) = n.client.info() {
                     let version = info.asterisk_version.clone();
                     if (!version.is_empty() && version != m.no_version)

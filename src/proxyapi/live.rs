@@ -91,9 +91,10 @@ fn success(message: &str, id: Option<&str>) -> Output {
 /// Live writes need a tenant (an admin names it with `tenant=`) and a read/write key.
 fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
     caller.require_write(what)?;
-    caller.tenant.as_ref().ok_or_else(|| {
-        ApiError::invalid(format!("parameter 'tenant' is required for {what}"))
-    })
+    caller
+        .tenant
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid(format!("parameter 'tenant' is required for {what}")))
 }
 
 /// A value that travels in an AMI header: no control characters (CR/LF would start a new
@@ -111,7 +112,9 @@ fn number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
     let v = v.trim();
     if v.is_empty()
         || v.len() > 40
-        || !v.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+'))
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+'))
     {
         return Err(ApiError::invalid(format!(
             "parameter '{name}' must be a phone number (digits, '*', '#', '+')"
@@ -555,7 +558,10 @@ async fn transfer(
     if let (false, Some(extra)) = (attended, p.get("extrachannel")) {
         let extra = extra.trim();
         let (rows, _) = visible_channels(state, caller).await?;
-        if !rows.iter().any(|c| c.name() == extra && c.node == chan.node) {
+        if !rows
+            .iter()
+            .any(|c| c.name() == extra && c.node == chan.node)
+        {
             return Err(ApiError::NotFound(format!(
                 "parameter 'extrachannel': no channel {extra} of tenant {} on the same node",
                 t.code
@@ -721,8 +727,16 @@ async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
         "fulllist" => {
             let (members, missing) = members(state, t, Some(&qname)).await?;
             let cols = [
-                "node", "Queue", "Name", "Location", "Status", "Paused", "PausedReason",
-                "Penalty", "CallsTaken", "InCall",
+                "node",
+                "Queue",
+                "Name",
+                "Location",
+                "Status",
+                "Paused",
+                "PausedReason",
+                "Penalty",
+                "CallsTaken",
+                "InCall",
             ];
             let mut table = Table::new(cols.iter().map(|c| c.to_ascii_lowercase()).collect());
             table.rows = members
@@ -836,16 +850,19 @@ async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
 
 /// `queue=<id>` of AGENT: one of the tenant's queues.
 async fn tenant_queue_by_param(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<String> {
-    let id = p.id("queue")?.ok_or_else(|| {
-        ApiError::invalid("parameter 'queue' must be a queue id or ALL")
-    })?;
+    let id = p
+        .id("queue")?
+        .ok_or_else(|| ApiError::invalid("parameter 'queue' must be a queue id or ALL"))?;
     let found = qu_queues::Entity::find_by_id(id)
         .filter(qu_queues::Column::QuTeId.eq(t.id))
         .one(&state.db.conn)
         .await?;
-    found
-        .map(|q| q.qu_id.to_string())
-        .ok_or_else(|| ApiError::NotFound(format!("parameter 'queue': no queue {id} in tenant {}", t.code)))
+    found.map(|q| q.qu_id.to_string()).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "parameter 'queue': no queue {id} in tenant {}",
+            t.code
+        ))
+    })
 }
 
 // ----- peers and states -----
@@ -862,7 +879,11 @@ async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
         let mut peers: Vec<&str> = resp
             .events
             .iter()
-            .filter(|e| !e.get("Status").unwrap_or("").eq_ignore_ascii_case("Unavailable"))
+            .filter(|e| {
+                !e.get("Status")
+                    .unwrap_or("")
+                    .eq_ignore_ascii_case("Unavailable")
+            })
             .filter_map(|e| e.get("Endpoint"))
             .filter(|ep| {
                 suffix
@@ -891,7 +912,13 @@ async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         .tenant
         .as_ref()
         .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for EXTSTATE"))?;
-    let ext = extension(state, t, "ext", p.get("ext").or(p.get("number")).unwrap_or("")).await?;
+    let ext = extension(
+        state,
+        t,
+        "ext",
+        p.get("ext").or(p.get("number")).unwrap_or(""),
+    )
+    .await?;
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let nodes = connected(nodes_for(&state.cluster, Some(t.id)).await?)?;
     let answers = ask_all(&state.cluster, &nodes, || {
@@ -929,8 +956,18 @@ async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
 pub async fn info_nodes(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     caller.require_admin()?;
     let cols = [
-        "name", "host", "port", "username", "enabled", "connected", "systemname", "version",
-        "pending", "failed", "delivered", "last_error",
+        "name",
+        "host",
+        "port",
+        "username",
+        "enabled",
+        "connected",
+        "systemname",
+        "version",
+        "pending",
+        "failed",
+        "delivered",
+        "last_error",
     ];
     let mut table = Table::new(cols.iter().map(|c| c.to_string()).collect());
     for (n, b) in outbox::status(&state.db.conn).await? {
