@@ -227,6 +227,25 @@ async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// A live request to a Switchboard of the test.
+fn live<'c>(ctx: &'c Ctx, sb: &Sb, key: &str, tenant: &str, reqtype: &str) -> Req<'c> {
+    ctx.req()
+        .on(&sb.base)
+        .p("reqtype", reqtype)
+        .p("key", key)
+        .p("tenant", tenant)
+}
+
+/// Two AMI test nodes registered as n1 and n2, and a Switchboard connected to both.
+async fn two_nodes(ctx: &Ctx) -> (Vec<AmiServer>, Sb) {
+    let servers = AmiServer::start_many(2).await;
+    register(ctx, "n1", &servers[0]).await;
+    register(ctx, "n2", &servers[1]).await;
+    let sb = Sb::start(ctx).await;
+    sb.wait_connected(&["n1", "n2"]).await;
+    (servers, sb)
+}
+
 /// Register an AMI test server as a node (it accepts sorcery cache expiries, as Asterisk does).
 async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
     server.set_answer(
@@ -377,11 +396,7 @@ backend_tests! {
     }
 
     async fn dial_originates_from_the_device_into_the_tenant_context(ctx) {
-        let servers = AmiServer::start_many(2).await;
-        register(ctx, "n1", &servers[0]).await;
-        register(ctx, "n2", &servers[1]).await;
-        let sb = Sb::start(ctx).await;
-        sb.wait_connected(&["n1", "n2"]).await;
+        let (servers, sb) = two_nodes(ctx).await;
         ctx.ext(&ctx.a, "100", json!({})).await;
         ctx.ext(&ctx.b, "200", json!({})).await;
         let dial = || ctx.req().on(&sb.base).p("reqtype", "DIAL").p("key", &ctx.rw).p("tenant", "ACME");
@@ -449,11 +464,7 @@ backend_tests! {
     }
 
     async fn channels_hangup_and_transfer_see_only_the_tenants_channels(ctx) {
-        let servers = AmiServer::start_many(2).await;
-        register(ctx, "n1", &servers[0]).await;
-        register(ctx, "n2", &servers[1]).await;
-        let sb = Sb::start(ctx).await;
-        sb.wait_connected(&["n1", "n2"]).await;
+        let (servers, sb) = two_nodes(ctx).await;
         ctx.ext(&ctx.a, "100", json!({})).await;
         ctx.ext(&ctx.b, "100", json!({})).await;
         let mut a = Channel::new("PJSIP/100-ACME-00000001", "from-internal-ACME", "5551234");
@@ -463,7 +474,7 @@ backend_tests! {
         a2.linkedid = "n1-1.1".into();
         servers[0].state().channels.push(a2);
         servers[1].state().channels.push(Channel::new("PJSIP/100-BETA-00000003", "from-internal-BETA", "5550000"));
-        let live = |key: &str, tenant: &str, reqtype: &str| ctx.req().on(&sb.base).p("reqtype", reqtype).p("key", key).p("tenant", tenant);
+        let live = |key: &str, tenant: &str, reqtype: &str| live(ctx, &sb, key, tenant, reqtype);
         let rows = live(&ctx.rw, "ACME", "CHANNELS").fmt("json").get().await.json();
         assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
         assert_eq!(rows[0]["channel"], "PJSIP/100-ACME-00000001");
@@ -507,11 +518,7 @@ backend_tests! {
     }
 
     async fn queue_agent_dnd_and_peers(ctx) {
-        let servers = AmiServer::start_many(2).await;
-        register(ctx, "n1", &servers[0]).await;
-        register(ctx, "n2", &servers[1]).await;
-        let sb = Sb::start(ctx).await;
-        sb.wait_connected(&["n1", "n2"]).await;
+        let (servers, sb) = two_nodes(ctx).await;
         ctx.ext(&ctx.a, "100", json!({})).await;
         ctx.ext(&ctx.b, "100", json!({})).await;
         let q = entity::qu_queues::ActiveModel {
@@ -522,7 +529,7 @@ backend_tests! {
         for s in &servers {
             s.state().queues.insert(qid.clone(), Queue::default());
         }
-        let live = |key: &str, tenant: &str, reqtype: &str| ctx.req().on(&sb.base).p("reqtype", reqtype).p("key", key).p("tenant", tenant);
+        let live = |key: &str, tenant: &str, reqtype: &str| live(ctx, &sb, key, tenant, reqtype);
         assert_eq!(live(&ctx.rw, "ACME", "QUEUE").p("action", "list").p("number", "600").fmt("json").get().await.text(), "null");
         live(&ctx.rw, "ACME", "QUEUE").p("action", "add").p("number", "600").p("extension", "100").get().await.is_plain("OK");
         for s in &servers {

@@ -1,4 +1,4 @@
-//! `no_nodes` table (schema: migration `m20261122_000005_cluster`).
+//! `no_nodes` table (schema: migrations `m20261122_000005_cluster` and `m20261122_000006_cluster_lease`).
 //! `no_secret` is the AMI secret in clear (MD5 login needs it): never returned, never logged.
 
 use sea_orm::entity::prelude::*;

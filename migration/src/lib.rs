@@ -4,6 +4,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_objects;
 mod m20261122_000003_account;
 mod m20261122_000005_cluster;
+mod m20261122_000006_cluster_lease;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_objects::Migration),
             Box::new(m20261122_000003_account::Migration),
             Box::new(m20261122_000005_cluster::Migration),
+            Box::new(m20261122_000006_cluster_lease::Migration),
         ]
     }
 }

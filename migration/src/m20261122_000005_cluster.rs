@@ -20,8 +20,6 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
             pk_auto("no_id"), s("no_name", 40), s("no_host", 255), int("no_port"),
             s("no_username", 80), s("no_secret", 255), boolean("no_enabled").default(true).take(),
             s("no_systemname", 80), s("no_version", 80), date_time("no_created"),
-            // Which Switchboard process drains this node's outbox, and until when.
-            s("no_lease", 64), date_time_null("no_lease_until"),
         ]),
         // A tenant with rows here is pinned to those nodes; a tenant without rows uses all.
         ("tn_tenantnodes", vec![pk_auto("tn_id"), integer("tn_te_id"), integer("tn_no_id")]),

@@ -88,13 +88,18 @@ fn success(message: &str, id: Option<&str>) -> Output {
     }
 }
 
-/// Live writes need a tenant (an admin names it with `tenant=`) and a read/write key.
-fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
-    caller.require_write(what)?;
+/// Live requests about one tenant: an admin names it with `tenant=`.
+fn tenant_of<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
     caller
         .tenant
         .as_ref()
         .ok_or_else(|| ApiError::invalid(format!("parameter 'tenant' is required for {what}")))
+}
+
+/// Live writes need a tenant and a read/write key.
+fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
+    caller.require_write(what)?;
+    tenant_of(caller, what)
 }
 
 /// A value that travels in an AMI header: no control characters (CR/LF would start a new
@@ -580,10 +585,7 @@ async fn transfer(
 
 async fn dnd(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let action = p.required_word("action")?;
-    let t = caller
-        .tenant
-        .as_ref()
-        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for DND"))?;
+    let t = tenant_of(caller, "DND")?;
     let ext = extension(state, t, "number", p.required("number")?).await?;
     match action.as_str() {
         "get" => Ok(Output::Value {
@@ -651,10 +653,7 @@ async fn on_every_node(
 
 async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let action = p.required_word("action")?;
-    let t = caller
-        .tenant
-        .as_ref()
-        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for QUEUE"))?;
+    let t = tenant_of(caller, "QUEUE")?;
     if action == "log" {
         return Err(ApiError::NotImplemented("QUEUE action log".into()));
     }
@@ -794,10 +793,7 @@ async fn members(
 
 async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let action = p.required_word("action")?;
-    let t = caller
-        .tenant
-        .as_ref()
-        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for AGENT"))?;
+    let t = tenant_of(caller, "AGENT")?;
     let ext = extension(state, t, "extension", p.required("extension")?).await?;
     let iface = device(&ext, "extension")?;
     match action.as_str() {
@@ -908,10 +904,7 @@ async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
 }
 
 async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = caller
-        .tenant
-        .as_ref()
-        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for EXTSTATE"))?;
+    let t = tenant_of(caller, "EXTSTATE")?;
     let ext = extension(
         state,
         t,
