@@ -140,6 +140,8 @@ fn text(v: ValueRef<'_>, t: CellType) -> Result<Cell, String> {
         (ValueRef::Integer(i), CellType::Int | CellType::Text) => i.to_string(),
         (ValueRef::Integer(i), CellType::Double) => format!("{:.4}", i as f64),
         (ValueRef::Real(r), CellType::Double) => format!("{r:.4}"),
+        // What sqlx writes for a whole-second timestamp is already the rendered form.
+        (ValueRef::Text(s), CellType::DateTime) if is_plain_timestamp(s) => utf8(s)?,
         (ValueRef::Text(s), CellType::DateTime) => {
             let s = std::str::from_utf8(s).map_err(|e| e.to_string())?;
             let parsed = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
@@ -156,6 +158,16 @@ fn text(v: ValueRef<'_>, t: CellType) -> Result<Cell, String> {
             ))
         }
     }))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` by shape (the digits were written by sqlx from a valid timestamp).
+fn is_plain_timestamp(s: &[u8]) -> bool {
+    const SHAPE: &[u8; 19] = b"0000-00-00 00:00:00";
+    s.len() == SHAPE.len()
+        && s.iter().zip(SHAPE).all(|(c, shape)| match shape {
+            b'0' => c.is_ascii_digit(),
+            sep => c == sep,
+        })
 }
 
 #[cfg(test)]
@@ -186,6 +198,15 @@ mod tests {
             ),
             Some("2026-11-22 06:01:02".into())
         );
+        assert_eq!(
+            t(ValueRef::Text(b"2026-11-22 06:01:02"), CellType::DateTime),
+            Some("2026-11-22 06:01:02".into())
+        );
+        assert_eq!(
+            t(ValueRef::Text(b"2026-11-22T06:01:02"), CellType::DateTime),
+            Some("2026-11-22 06:01:02".into())
+        );
+        assert!(text(ValueRef::Text(b"yesterday"), CellType::DateTime).is_err());
         assert_eq!(t(ValueRef::Null, CellType::Text), None);
         assert!(text(ValueRef::Blob(b"x"), CellType::Text).is_err());
         assert!(bind(&Value::Json(None)).is_none());

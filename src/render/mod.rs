@@ -28,16 +28,6 @@ impl Table {
         self.plain_header = Some(header);
         self
     }
-    fn object(&self, row: &[Cell]) -> Value {
-        let mut map = Map::with_capacity(self.columns.len());
-        for (name, cell) in self.columns.iter().zip(row) {
-            map.insert(
-                name.clone(),
-                cell.clone().map_or(Value::Null, Value::String),
-            );
-        }
-        Value::Object(map)
-    }
 }
 
 /// What a handler answers.
@@ -63,7 +53,10 @@ pub enum Output {
     Reply { plain: String, json: Value },
     /// Live data from the nodes that answered; `missing` names the nodes that did not
     /// (plain: a trailing note line; json: a `missing_nodes` field).
-    Partial { out: Box<Output>, missing: Vec<String> },
+    Partial {
+        out: Box<Output>,
+        missing: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +135,7 @@ const CSV: &str = "text/csv; charset=UTF-8";
 impl Rendering {
     pub fn render(&self, out: &Output) -> Rendered {
         match self.format {
-            Format::Json => self.json(to_json(out)),
+            Format::Json => self.json(json_text(out)),
             Format::Plain => text(HTML, plain(out)),
             Format::Xml => text(XML, xml(out)),
             Format::Csv => match out {
@@ -169,15 +162,14 @@ impl Rendering {
                 let mut map = Map::new();
                 map.insert("Response".into(), Value::String("Error".into()));
                 map.insert("Message".into(), Value::String(message));
-                self.json(Value::Object(map))
+                self.json(Value::Object(map).to_string())
             }
             // A line, newline-terminated: the upstream auth failure is exactly 46 bytes.
             _ => text(HTML, format!("{}\n", err.line())),
         }
     }
 
-    fn json(&self, value: Value) -> Rendered {
-        let body = value.to_string();
+    fn json(&self, body: String) -> Rendered {
         match &self.callback {
             Some(Callback(name)) => text(JS, format!("{name}({body});")),
             None => text(JSON, body),
@@ -193,47 +185,91 @@ fn text(content_type: &'static str, body: String) -> Rendered {
     }
 }
 
-fn to_json(out: &Output) -> Value {
-    match out {
-        Output::Table(t) => Value::Array(t.rows.iter().map(|r| t.object(r)).collect()),
-        Output::Keyed { key, table } => {
-            let mut map = Map::with_capacity(table.rows.len());
-            for row in &table.rows {
-                let id = row.get(*key).cloned().flatten().unwrap_or_default();
-                map.insert(id, table.object(row));
-            }
+/// An output as JSON text, serialized straight from the rows (no intermediate `Value` tree:
+/// this is the hot path of every json answer).
+fn json_text(out: &Output) -> String {
+    // Serializing strings and nulls into a Vec cannot fail.
+    serde_json::to_string(&JsonOut(out)).unwrap_or_default()
+}
+
+struct JsonOut<'a>(&'a Output);
+
+/// A live read some nodes did not answer: the rows plus `missing_nodes` (a list is wrapped in
+/// `{"rows": …}`, only while a node is missing).
+fn partial_json(out: &Output, missing: &[String]) -> Value {
+    let missing = Value::Array(missing.iter().cloned().map(Value::String).collect());
+    match serde_json::to_value(JsonOut(out)).unwrap_or_default() {
+        Value::Object(mut map) => {
+            map.insert("missing_nodes".into(), missing);
             Value::Object(map)
         }
-        Output::Record { columns, row } => match row {
-            Some(row) => Table::new(columns.clone()).object(row),
-            None => Value::Object(Map::new()),
-        },
-        Output::Value { name, value } => {
+        other => {
             let mut map = Map::new();
-            map.insert(
-                (*name).into(),
-                value.clone().map_or(Value::Null, Value::String),
-            );
+            map.insert("rows".into(), other);
+            map.insert("missing_nodes".into(), missing);
             Value::Object(map)
         }
-        Output::Text(t) => Value::String(t.clone()),
-        Output::File(f) => Value::String(file_label(f)),
-        Output::Reply { json, .. } => json.clone(),
-        Output::Partial { out, missing } => {
-            let missing = Value::Array(missing.iter().cloned().map(Value::String).collect());
-            match to_json(out) {
-                Value::Object(mut map) => {
-                    map.insert("missing_nodes".into(), missing);
-                    Value::Object(map)
+    }
+}
+
+/// One row as an object of its columns (all strings or null).
+struct JsonRow<'a> {
+    columns: &'a [String],
+    row: &'a [Cell],
+}
+
+impl<'a> JsonRow<'a> {
+    fn of(table: &'a Table, row: &'a [Cell]) -> Self {
+        JsonRow {
+            columns: &table.columns,
+            row,
+        }
+    }
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.columns.len()))?;
+        for (name, cell) in self.columns.iter().zip(self.row) {
+            map.serialize_entry(name, cell)?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for JsonOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Output::Table(t) => {
+                let mut seq = s.serialize_seq(Some(t.rows.len()))?;
+                for r in &t.rows {
+                    seq.serialize_element(&JsonRow::of(t, r))?;
                 }
-                // A list cannot carry a field: wrap it (only while a node is missing).
-                other => {
-                    let mut map = Map::new();
-                    map.insert("rows".into(), other);
-                    map.insert("missing_nodes".into(), missing);
-                    Value::Object(map)
-                }
+                seq.end()
             }
+            Output::Keyed { key, table } => {
+                let mut map = s.serialize_map(Some(table.rows.len()))?;
+                for r in &table.rows {
+                    let id = r.get(*key).and_then(|c| c.as_deref()).unwrap_or_default();
+                    map.serialize_entry(id, &JsonRow::of(table, r))?;
+                }
+                map.end()
+            }
+            Output::Record { columns, row } => match row {
+                Some(row) => JsonRow { columns, row }.serialize(s),
+                None => s.serialize_map(Some(0))?.end(),
+            },
+            Output::Value { name, value } => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(name, value)?;
+                map.end()
+            }
+            Output::Text(t) => s.serialize_str(t),
+            Output::File(f) => s.serialize_str(&file_label(f)),
+            Output::Reply { json, .. } => json.serialize(s),
+            Output::Partial { out, missing } => partial_json(out, missing).serialize(s),
         }
     }
 }
@@ -271,7 +307,7 @@ fn plain(out: &Output) -> String {
             s
         }
         // MANAGEDB rows: upstream answers JSON whatever the format, and clients parse it.
-        Output::Keyed { .. } | Output::Record { .. } => to_json(out).to_string(),
+        Output::Keyed { .. } | Output::Record { .. } => json_text(out),
         Output::Value { value, .. } => value.clone().unwrap_or_default(),
         Output::Text(t) => t.clone(),
         Output::File(f) => file_label(f),
