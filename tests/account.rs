@@ -351,3 +351,388 @@ backend_tests! {
         assert_eq!(ctx.count("at_authtokens").await, before);
     }
 }
+
+/// A small valid WAV file (RIFF/WAVE header, 8 kHz mono 16-bit) with `n` bytes of samples.
+fn wav(n: usize) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&((36 + n) as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&[
+        16, 0, 0, 0, 1, 0, 1, 0, 0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0,
+    ]);
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(n as u32).to_le_bytes());
+    b.extend((0..n).map(|i| (i * 7 % 251) as u8));
+    b
+}
+
+/// A multipart POST with text fields and one file part `filename`.
+async fn upload(ctx: &Ctx, pairs: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Resp {
+    let boundary = "----account-test-boundary-3f9c";
+    let mut body = Vec::new();
+    for (k, v) in pairs {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"filename\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    ctx.send_raw(
+        "POST",
+        PATH,
+        "",
+        Some(&format!("multipart/form-data; boundary={boundary}")),
+        body,
+    )
+    .await
+}
+
+/// Put a message into a box as `key`; returns the new message row.
+async fn put_message(ctx: &Ctx, key: &str, tenant: &str, mailbox: &str, bytes: Vec<u8>) -> Value {
+    let r = upload(
+        ctx,
+        &[
+            ("reqtype", "MANAGEDB"),
+            ("key", key),
+            ("tenant", tenant),
+            ("object", "voicemail"),
+            ("action", "putmessagerecording"),
+            ("mailboxuser", mailbox),
+            ("callerid", "\"Bob\" <555>"),
+            ("duration", "4"),
+            ("format", "json"),
+        ],
+        Some(("msg.wav", bytes)),
+    )
+    .await;
+    let v = r.json();
+    assert!(v.get("msg_id").is_some(), "{}", r.text());
+    v
+}
+
+/// GET with a Range header, outside the harness (whose requests expect 200).
+async fn ranged(ctx: &Ctx, params: &[(&str, &str)], range: &str) -> (u16, Option<String>, Vec<u8>) {
+    let pairs: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let url = format!("{}{PATH}?{}", ctx.base, urlencode(&pairs));
+    let mut res = awc::Client::default()
+        .get(&url)
+        .insert_header(("range", range))
+        .send()
+        .await
+        .unwrap();
+    let cr = res
+        .headers()
+        .get("content-range")
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        res.status().as_u16(),
+        cr,
+        res.body().await.unwrap().to_vec(),
+    )
+}
+
+/// GET a binary body (audio) outside the harness (which reads bodies as text).
+async fn fetch_bytes(ctx: &Ctx, req: Req<'_>) -> (String, Vec<u8>) {
+    let url = format!("{}{PATH}?{}", ctx.base, urlencode(req.params()));
+    let mut res = awc::Client::default().get(&url).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (ct, res.body().limit(64 << 20).await.unwrap().to_vec())
+}
+
+fn vm<'c>(ctx: &'c Ctx, key: &str, tenant: &str, action: &str) -> Req<'c> {
+    rq(ctx, "VOICEMAIL", key, Some(tenant), action)
+}
+
+backend_tests! {
+    /// Voicemail boxes through MANAGEDB, VOICEMAIL list in every format, messages stored in the
+    /// spool, served with Range, moved between folders, deleted; the box takes its messages along.
+    async fn voicemail_boxes_and_messages(ctx) {
+        let boxrow = ctx.add(&ctx.rw, Some("ACME"), "voicemail", json!({ "mailbox": "103", "password": "1234", "fullname": "Ann", "email": "ann@example.com" })).await;
+        assert_eq!((boxrow["context"].as_str(), boxrow["attach"].as_str(), boxrow["te_id"].as_str()), (Some("ACME"), Some("yes"), Some(ctx.a.id.to_string().as_str())));
+        ctx.add(&ctx.rw, Some("ACME"), "voicemail", json!({ "mailbox": "104", "fullname": "Bo, \"B\"" })).await;
+        ctx.add(&ctx.admin, Some("BETA"), "voicemail", json!({ "mailbox": "103", "fullname": "Beta" })).await;
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "add").json(&json!({ "mailbox": "103" })).post().await
+            .is_error("mailbox '103' already exists in tenant ACME");
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "add").json(&json!({ "mailbox": "10a" })).post().await
+            .is_error_starting("field 'mailbox'");
+        let rows = vec![
+            json!({ "mailbox": "103", "fullname": "Ann", "email": "ann@example.com", "attach": "yes" }),
+            json!({ "mailbox": "104", "fullname": "Bo, \"B\"", "email": "", "attach": "yes" }),
+        ];
+        for f in FORMATS {
+            let r = vm(ctx, &ctx.ro, "ACME", "list").in_format(f).get().await;
+            assert_shape(&r, &Shape::Table(rows.clone(), "Mailbox|Fullname|Email|Attach|"), f);
+        }
+        vm(ctx, &ctx.rw, "ACME", "list").p("mailbox", "103").get().await
+            .is_plain("Mailbox|Fullname|Email|Attach|\n103|Ann|ann@example.com|yes\n");
+
+        // Messages: uploaded, listed, served whole and by range.
+        let audio = wav(4000);
+        let m1 = put_message(ctx, &ctx.rw, "ACME", "103", audio.clone()).await;
+        let m2 = put_message(ctx, &ctx.rw, "ACME", "103@acme", wav(10)).await;
+        let b1 = put_message(ctx, &ctx.admin, "BETA", "103", wav(20)).await;
+        assert_eq!((m1["dir"].as_str(), m1["msgnum"].as_str(), m1["format"].as_str(), m1["callerid"].as_str()), (Some("INBOX"), Some("0"), Some("wav"), Some("\"Bob\" <555>")));
+        assert_eq!(m2["msgnum"], "1");
+        assert_eq!(m1["size"], audio.len().to_string());
+        assert!(m1.get("recording").is_none(), "the spool path is not shown: {m1}");
+        let spool = ctx.config.voicemail_dir();
+        assert_eq!(std::fs::read(spool.join("ACME/103/INBOX/msg0000.wav")).unwrap(), audio);
+        let id1 = m1["msg_id"].as_str().unwrap().to_string();
+        let msgs = vm(ctx, &ctx.ro, "ACME", "messages").p("mailbox", "103").fmt("json").get().await.json();
+        assert_eq!(msgs.as_array().unwrap().len(), 2, "{msgs}");
+        assert_string_scalars(&msgs);
+        let listed = ctx.mdb(&ctx.ro, Some("ACME"), "voicemail", "listmessages").p("mailboxuser", "103").p("mailbox", "inbox").fmt("json").get().await.json();
+        assert_eq!(listed, msgs);
+        let whole = fetch_bytes(ctx, vm(ctx, &ctx.ro, "ACME", "message").p("mailbox", "103").p("msgid", &id1)).await;
+        assert_eq!(whole, ("audio/wav".to_string(), audio.clone()));
+        let by_id = fetch_bytes(ctx, ctx.mdb(&ctx.ro, Some("ACME"), "voicemail", "getmessagerecording").p("id", m1["id"].as_str().unwrap())).await;
+        assert_eq!(by_id.1, audio);
+        let q = [("reqtype", "VOICEMAIL"), ("key", ctx.ro.as_str()), ("tenant", "ACME"), ("action", "message"), ("mailbox", "103"), ("msgid", id1.as_str())];
+        let (status, range, part) = ranged(ctx, &q, "bytes=4-11").await;
+        assert_eq!((status, range.as_deref(), part.as_slice()), (206, Some(format!("bytes 4-11/{}", audio.len()).as_str()), &audio[4..12]));
+        let (status, _, tail) = ranged(ctx, &q, "bytes=-5").await;
+        assert_eq!((status, tail.as_slice()), (206, &audio[audio.len() - 5..]));
+        let (status, _, _) = ranged(ctx, &q, "bytes=999999-").await;
+        assert_eq!(status, 416);
+
+        // markread: INBOX → Old with the next number there; markunread back.
+        vm(ctx, &ctx.rw, "ACME", "markread").p("mailbox", "103").p("msgid", &id1).post().await.is_plain("OK");
+        let old = vm(ctx, &ctx.rw, "ACME", "messages").p("mailbox", "103").p("folder", "old").fmt("json").get().await.json();
+        assert_eq!((old[0]["msg_id"].as_str(), old[0]["dir"].as_str(), old[0]["msgnum"].as_str()), (Some(id1.as_str()), Some("Old"), Some("0")));
+        assert!(!spool.join("ACME/103/INBOX/msg0000.wav").exists());
+        assert_eq!(std::fs::read(spool.join("ACME/103/Old/msg0000.wav")).unwrap(), audio);
+        vm(ctx, &ctx.rw, "ACME", "markunread").p("mailbox", "103").p("msgid", &id1).post().await.is_plain("OK");
+        let inbox = vm(ctx, &ctx.rw, "ACME", "messages").p("mailbox", "103").p("folder", "INBOX").fmt("json").get().await.json();
+        let moved = inbox.as_array().unwrap().iter().find(|m| m["msg_id"] == id1.as_str()).unwrap();
+        assert_eq!(moved["msgnum"], "2");
+        assert_eq!(fetch_bytes(ctx, vm(ctx, &ctx.ro, "ACME", "message").p("mailbox", "103").p("msgid", &id1)).await.1, audio);
+
+        // delete: the row and the file.
+        vm(ctx, &ctx.rw, "ACME", "delete").p("mailbox", "103").p("msgid", &id1).post().await.is_plain("OK");
+        assert!(!spool.join("ACME/103/INBOX/msg0002.wav").exists());
+        vm(ctx, &ctx.rw, "ACME", "message").p("mailbox", "103").p("msgid", &id1).get().await
+            .is_error(&format!("parameter 'msgid': no message {id1} in box 103@ACME"));
+
+        // Deleting the box takes its messages; BETA's stay.
+        let vmid = boxrow["uniqueid"].as_str().unwrap();
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "delete").id(vmid).post().await
+            .is_plain(&format!("delete from voicemail_users where uniqueid='{vmid}'"));
+        assert_eq!(ctx.count_where("voicemail_messages", &format!("te_id = {}", ctx.a.id)).await, 0);
+        assert_eq!(ctx.count_where("voicemail_messages", &format!("te_id = {}", ctx.b.id)).await, 1);
+        assert_eq!(b1["mailboxcontext"], "BETA");
+    }
+
+    /// Hostile ids and names, other tenants' boxes and messages, read-only keys, bad uploads:
+    /// errors naming the parameter, nothing changed, no file outside the spool touched.
+    async fn voicemail_refusals(ctx) {
+        ctx.add(&ctx.rw, Some("ACME"), "voicemail", json!({ "mailbox": "103" })).await;
+        ctx.add(&ctx.admin, Some("BETA"), "voicemail", json!({ "mailbox": "103" })).await;
+        let m = put_message(ctx, &ctx.rw, "ACME", "103", wav(100)).await;
+        let b = put_message(ctx, &ctx.admin, "BETA", "103", wav(100)).await;
+        let (aid, bid) = (m["msg_id"].as_str().unwrap().to_string(), b["msg_id"].as_str().unwrap().to_string());
+        let before = ctx.snapshot().await + &ctx.count("voicemail_messages").await.to_string();
+        for action in ["message", "delete", "markread", "markunread"] {
+            for msgid in ["../../../etc/passwd", "1-2/../../x", "..", "1475685709-0000000g", "1475685709-00000004;drop", "%2e%2e%2f", " ", ""] {
+                let r = vm(ctx, &ctx.rw, "ACME", action).p("mailbox", "103").p("msgid", msgid).post().await;
+                if msgid.is_empty() {
+                    r.is_error("parameter 'msgid' is required");
+                } else {
+                    r.is_error("parameter 'msgid' must be a message id such as 1475685709-00000004");
+                }
+            }
+            for mailbox in ["../103", "103/../../x", "103@../BETA", "abc"] {
+                vm(ctx, &ctx.rw, "ACME", action).p("mailbox", mailbox).p("msgid", &aid).post().await
+                    .is_error_starting("parameter 'mailbox'");
+            }
+            // BETA's message, named from ACME: not found.
+            vm(ctx, &ctx.rw, "ACME", action).p("mailbox", "103").p("msgid", &bid).post().await
+                .is_error(&format!("parameter 'msgid': no message {bid} in box 103@ACME"));
+            vm(ctx, &ctx.rw, "ACME", action).p("mailbox", "103@BETA").p("msgid", &bid).post().await
+                .is_error("parameter 'mailbox': no voicemail box '103@BETA'");
+            vm(ctx, &ctx.rw, "BETA", action).p("mailbox", "103").p("msgid", &bid).post().await.is_too_bad();
+        }
+        for action in ["delete", "markread", "markunread"] {
+            vm(ctx, &ctx.ro, "ACME", action).p("mailbox", "103").p("msgid", &aid).post().await
+                .is_error(&format!("this key is read-only; VOICEMAIL {action} needs a read/write key"));
+        }
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "getmessagerecording").p("id", b["id"].as_str().unwrap()).get().await
+            .is_error(&format!("parameter 'id': no voicemail message with id {}", b["id"].as_str().unwrap()));
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "getmessagerecording").get().await.is_error("No id specified");
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "listmessages").p("mailboxuser", "103").p("mailbox", "../x").get().await
+            .is_error("parameter 'mailbox': unknown folder '../x' (use one of INBOX, Old, Work, Family, Friends, Urgent)");
+        vm(ctx, &ctx.rw, "ACME", "messages").p("mailbox", "103").p("folder", "Trash").get().await
+            .is_error_starting("parameter 'folder': unknown folder 'Trash'");
+        vm(ctx, &ctx.admin, "ACME", "frob").get().await.is_error_starting("parameter 'action': 'frob' is not one of list");
+        ctx.req().p("reqtype", "VOICEMAIL").p("key", &ctx.admin).p("action", "list").get().await
+            .is_error("parameter 'tenant' is required for VOICEMAIL with an admin key");
+        // Uploads: wrong content, no file, other tenant's box, read-only key.
+        let base = [("reqtype", "MANAGEDB"), ("key", ctx.rw.as_str()), ("tenant", "ACME"), ("object", "voicemail"), ("action", "putmessagerecording"), ("mailboxuser", "103")];
+        upload(ctx, &base, Some(("evil.wav", b"<?php system($_GET['c']); ?>".to_vec()))).await
+            .is_error("multipart file 'filename': the file is not a supported audio type (WAV, MP3, OGG, raw GSM, raw u-law/a-law)");
+        upload(ctx, &base, None).await.is_error("multipart file field 'filename' is required");
+        let mut other = base.to_vec();
+        other[5] = ("mailboxuser", "103@BETA");
+        upload(ctx, &other, Some(("a.wav", wav(10)))).await.is_error("parameter 'mailboxuser': no voicemail box '103@BETA'");
+        let mut ro = base.to_vec();
+        ro[1] = ("key", ctx.ro.as_str());
+        upload(ctx, &ro, Some(("a.wav", wav(10)))).await
+            .is_error("this key is read-only; putmessagerecording on voicemail needs a read/write key");
+        assert_eq!(ctx.snapshot().await + &ctx.count("voicemail_messages").await.to_string(), before);
+        // Still there, unchanged.
+        assert_eq!(fetch_bytes(ctx, vm(ctx, &ctx.rw, "ACME", "message").p("mailbox", "103").p("msgid", &aid)).await.1, wav(100));
+    }
+}
+
+fn pb<'c>(ctx: &'c Ctx, key: &str, tenant: &str, sub: &str, name: &str) -> Req<'c> {
+    ctx.req()
+        .p("reqtype", "PHONEBOOK")
+        .p("key", key)
+        .p("tenant", tenant)
+        .p("subreqtype", sub)
+        .p("phonebook", name)
+}
+
+const PB_COLS: &[&str] = &[
+    "NAME", "COMPANY", "PHONE1", "PHONE2", "PHONE3", "MOBILE", "FAX", "EMAIL", "ADDRESS", "NOTES",
+];
+
+/// An entry row as the API shows it.
+fn entry(id: &str, values: &[(&str, &str)]) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("pe_id".into(), json!(id));
+    for c in PB_COLS {
+        m.insert(
+            (*c).into(),
+            json!(values
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, v)| *v)
+                .unwrap_or("")),
+        );
+    }
+    Value::Object(m)
+}
+
+backend_tests! {
+    /// PHONEBOOK add (one object or an array), query with % wildcards, getall, delete by peid,
+    /// cleanall; PHONEBOOKS list; the phonephonebook object gets its phonebook.
+    async fn phonebooks(ctx) {
+        let added = pb(ctx, &ctx.rw, "ACME", "add", "Office").p("values", json!({ "name": "Ann Smith", "PHONE1": "0211", "email": "ann@example.com" }).to_string()).fmt("json").post().await.json();
+        let ann = added[0]["pe_id"].as_str().unwrap().to_string();
+        assert_eq!(added, json!([entry(&ann, &[("NAME", "Ann Smith"), ("PHONE1", "0211"), ("EMAIL", "ann@example.com")])]));
+        let more = pb(ctx, &ctx.rw, "ACME", "add", "Office").p("values", json!([{ "NAME": "Bob_Jones", "PHONE1": 212 }, { "NAME": "Carla", "MOBILE": "333" }]).to_string()).fmt("json").post().await.json();
+        let (bob, carla) = (more[0]["pe_id"].as_str().unwrap().to_string(), more[1]["pe_id"].as_str().unwrap().to_string());
+        pb(ctx, &ctx.admin, "BETA", "add", "Office").p("values", json!({ "NAME": "Ann Beta", "PHONE1": "0211" }).to_string()).post().await;
+        let all = vec![
+            entry(&ann, &[("NAME", "Ann Smith"), ("PHONE1", "0211"), ("EMAIL", "ann@example.com")]),
+            entry(&bob, &[("NAME", "Bob_Jones"), ("PHONE1", "212")]),
+            entry(&carla, &[("NAME", "Carla"), ("MOBILE", "333")]),
+        ];
+        let header = ["pe_id"].iter().chain(PB_COLS).copied().collect::<Vec<_>>().join("|");
+        let header: &'static str = Box::leak(header.into_boxed_str());
+        for f in FORMATS {
+            let r = pb(ctx, &ctx.ro, "ACME", "getall", "office").in_format(f).get().await;
+            // Phonebook names are matched as stored by the database's collation; use the stored one.
+            let r = if r.is_any_error() { pb(ctx, &ctx.ro, "ACME", "getall", "Office").in_format(f).get().await } else { r };
+            assert_shape(&r, &Shape::Table(all.clone(), header), f);
+        }
+        let query = |field: Option<&str>, value: &str| {
+            let r = pb(ctx, &ctx.ro, "ACME", "query", "Office").p("value", value);
+            match field { Some(f) => r.p("field", f), None => r }
+        };
+        let ids = |v: Value| v.as_array().unwrap().iter().map(|e| e["pe_id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(query(Some("NAME"), "ann%").fmt("json").get().await.json()), [ann.as_str()]);
+        assert_eq!(ids(query(Some("name"), "%JONES").fmt("json").get().await.json()), [bob.as_str()]);
+        assert_eq!(ids(query(Some("PHONE1"), "021%").fmt("json").get().await.json()), [ann.as_str()]);
+        assert_eq!(ids(query(None, "%3%").fmt("json").get().await.json()), [carla.as_str()]);
+        assert_eq!(ids(query(Some("NAME"), "%").fmt("json").get().await.json()), [ann.clone(), bob.clone(), carla.clone()]);
+        // `_` is literal, not a one-character wildcard; no match is an empty answer.
+        assert_eq!(ids(query(Some("NAME"), "Bob_%").fmt("json").get().await.json()), [bob.as_str()]);
+        assert_eq!(query(Some("NAME"), "Ann_Smith").fmt("json").get().await.text(), "[]");
+        query(Some("NAME"), "Ann_Smith").get().await.is_plain("");
+        query(Some("NAME"), "Ann Beta").fmt("json").get().await.text().eq("[]").then_some(()).expect("BETA's entry seen from ACME");
+        query(Some("SHOE"), "x").get().await.is_error_starting("field 'SHOE' is not a phonebook item (use one of NAME, COMPANY,");
+
+        let list = ctx.req().p("reqtype", "PHONEBOOKS").p("key", &ctx.ro).p("tenant", "ACME").p("subreqtype", "list").fmt("json").get().await.json();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!((list[0]["pb_name"].as_str(), list[0]["entries"].as_str()), (Some("Office"), Some("3")));
+
+        pb(ctx, &ctx.rw, "ACME", "delete", "Office").p("peid", &bob).post().await.is_plain("1");
+        pb(ctx, &ctx.rw, "ACME", "delete", "Office").p("peid", &bob).post().await
+            .is_error(&format!("parameter 'peid': no entry {bob} in phonebook 'Office'"));
+        pb(ctx, &ctx.rw, "ACME", "cleanall", "Office").post().await.is_plain("2");
+        pb(ctx, &ctx.rw, "ACME", "getall", "Office").get().await.is_plain("");
+        assert_eq!(ctx.count_where("pd_phonebookdetails", &format!("pd_te_id = {}", ctx.a.id)).await, 0);
+        assert_eq!(ctx.count_where("pd_phonebookdetails", &format!("pd_te_id = {}", ctx.b.id)).await, 2);
+
+        // The phonephonebook object: a named phonebook for phones, linked to a phonebook.
+        let pp = ctx.add(&ctx.rw, Some("ACME"), "phonephonebook", json!({ "pp_name": "Office" })).await;
+        let office = list[0]["pb_id"].as_str().unwrap();
+        assert_eq!(pp["pp_pb_id"], office);
+        let fresh = ctx.add(&ctx.rw, Some("ACME"), "phonephonebook", json!({ "pp_name": "Sales" })).await;
+        assert_ne!(fresh["pp_pb_id"], office);
+        pb(ctx, &ctx.rw, "ACME", "getall", "Sales").get().await.is_plain("");
+        let beta_pb = ctx.req().p("reqtype", "PHONEBOOKS").p("key", &ctx.admin).p("tenant", "BETA").fmt("json").get().await.json()[0]["pb_id"].as_str().unwrap().to_string();
+        ctx.mdb(&ctx.rw, Some("ACME"), "phonephonebook", "add").json(&json!({ "pp_name": "X", "pp_pb_id": beta_pb.parse::<i32>().unwrap() })).post().await
+            .is_error(&format!("field 'pp_pb_id': no phonebook with id {beta_pb} in tenant ACME"));
+    }
+
+    /// Bad `values`, unknown phonebooks, read-only keys and other tenants: errors naming the
+    /// parameter, nothing written.
+    async fn phonebook_refusals(ctx) {
+        pb(ctx, &ctx.admin, "BETA", "add", "Office").p("values", json!({ "NAME": "Beta" }).to_string()).post().await;
+        let beta_entry = ctx.req().p("reqtype", "PHONEBOOK").p("key", &ctx.admin).p("tenant", "BETA").p("subreqtype", "getall").p("phonebook", "Office").fmt("json").get().await.json()[0]["pe_id"].as_str().unwrap().to_string();
+        pb(ctx, &ctx.rw, "ACME", "add", "Office").p("values", json!({ "NAME": "Ann" }).to_string()).post().await;
+        let before = ctx.snapshot().await + &ctx.count("pd_phonebookdetails").await.to_string() + &ctx.count("pe_phonebookentries").await.to_string() + &ctx.count("pb_phonebooks").await.to_string();
+        for (values, why) in [
+            ("not json", "parameter 'values' is not valid JSON: expected ident at line 1 column 2"),
+            ("[]", "parameter 'values' must be a JSON object or an array of 1 to 10000 objects"),
+            ("\"x\"", "parameter 'values' must be a JSON object or an array of 1 to 10000 objects"),
+            ("[{\"NAME\":\"a\"},3]", "parameter 'values' element 1: must be an object"),
+            ("{\"SHOE\":\"x\"}", "parameter 'values' element 0: key 'SHOE' is not a phonebook item (use one of NAME, COMPANY, PHONE1, PHONE2, PHONE3, MOBILE, FAX, EMAIL, ADDRESS, NOTES)"),
+            ("{\"NAME\":{\"a\":1}}", "parameter 'values' element 0: 'NAME' must be a string"),
+            ("{\"NAME\":\"a\",\"name\":\"b\"}", "parameter 'values' element 0: 'name' is given twice"),
+            ("{\"NAME\":\"\"}", "parameter 'values' element 0: has no values"),
+        ] {
+            pb(ctx, &ctx.rw, "ACME", "add", "New").p("values", values).post().await.is_error(why);
+        }
+        let long = "x".repeat(191);
+        pb(ctx, &ctx.rw, "ACME", "add", "New").p("values", json!({ "NAME": long }).to_string()).post().await
+            .is_error("parameter 'values' element 0: 'NAME' must be at most 190 characters without control characters");
+        pb(ctx, &ctx.rw, "ACME", "add", "").p("values", "{}").post().await.is_error("parameter 'phonebook' is required");
+        pb(ctx, &ctx.rw, "ACME", "frob", "Office").post().await
+            .is_error("parameter 'subreqtype': 'frob' is not one of query, add, delete, cleanall, getall");
+        for sub in ["getall", "cleanall"] {
+            pb(ctx, &ctx.rw, "ACME", sub, "Nope").post().await.is_error("parameter 'phonebook': no phonebook 'Nope'");
+        }
+        pb(ctx, &ctx.rw, "ACME", "query", "Office").p("field", "NAME").post().await.is_error("parameter 'value' is required");
+        pb(ctx, &ctx.rw, "ACME", "delete", "Office").p("peid", &beta_entry).post().await
+            .is_error(&format!("parameter 'peid': no entry {beta_entry} in phonebook 'Office'"));
+        pb(ctx, &ctx.rw, "ACME", "delete", "Office").p("peid", "x").post().await
+            .is_error("parameter 'peid' must be an integer id");
+        for (sub, extra) in [("add", ("values", "{\"NAME\":\"x\"}")), ("delete", ("peid", "1")), ("cleanall", ("x", "y"))] {
+            pb(ctx, &ctx.ro, "ACME", sub, "Office").p(extra.0, extra.1).post().await
+                .is_error(&format!("this key is read-only; PHONEBOOK {sub} needs a read/write key"));
+            pb(ctx, &ctx.rw, "BETA", sub, "Office").p(extra.0, extra.1).post().await.is_too_bad();
+        }
+        ctx.req().p("reqtype", "PHONEBOOKS").p("key", &ctx.rw).p("tenant", "ACME").p("subreqtype", "drop").get().await
+            .is_error("parameter 'subreqtype': 'drop' is not one of list");
+        ctx.req().p("reqtype", "PHONEBOOK").p("key", &ctx.admin).p("subreqtype", "getall").p("phonebook", "Office").get().await
+            .is_error("parameter 'tenant' is required for PHONEBOOK with an admin key");
+        assert_eq!(ctx.snapshot().await + &ctx.count("pd_phonebookdetails").await.to_string() + &ctx.count("pe_phonebookentries").await.to_string() + &ctx.count("pb_phonebooks").await.to_string(), before);
+    }
+}

@@ -1,7 +1,10 @@
-//! Account-level reqtypes: BALANCE, LICENSEDAYS, CHECKAUTH, GETWEBRTCAUTH and AUTHTOKEN.
+//! Account-level reqtypes: BALANCE, LICENSEDAYS, CHECKAUTH, GETWEBRTCAUTH, AUTHTOKEN,
+//! VOICEMAIL, PHONEBOOKS and PHONEBOOK.
 
 mod balance;
 mod login;
+mod phonebook;
+mod voicemail;
 
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
@@ -19,6 +22,9 @@ pub const REQTYPES: &[&str] = &[
     "checkauth",
     "getwebrtcauth",
     "authtoken",
+    "voicemail",
+    "phonebooks",
+    "phonebook",
 ];
 
 pub async fn handle(
@@ -34,6 +40,9 @@ pub async fn handle(
         "checkauth" => login::checkauth(state, caller, params, ip, false).await,
         "getwebrtcauth" => login::checkauth(state, caller, params, ip, true).await,
         "authtoken" => login::authtoken(state, caller, params).await,
+        "voicemail" => voicemail::voicemail(state, caller, params).await,
+        "phonebooks" => phonebook::phonebooks(state, caller, params).await,
+        "phonebook" => phonebook::phonebook(state, caller, params).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()
