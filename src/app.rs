@@ -16,6 +16,8 @@ pub struct AppState {
     pub help: String,
     /// Asterisk nodes: connections, outbox dispatcher (started by the `serve` command).
     pub cluster: std::sync::Arc<crate::cluster::Cluster>,
+    /// Failed CHECKAUTH / GETWEBRTCAUTH logins per client address.
+    pub logins: crate::auth::throttle::Throttle,
 }
 
 impl AppState {
@@ -24,6 +26,7 @@ impl AppState {
             keys: KeyStore::new(db.conn.clone()),
             help: help::text(),
             cluster: crate::cluster::Cluster::new(db.clone()),
+            logins: Default::default(),
             db,
             config,
         }
@@ -125,17 +128,9 @@ const NOT_YET: &[&str] = &[
     "blfs",
     "flows",
     "setflow",
-    "phonebooks",
-    "phonebook",
-    "voicemail",
     "fax",
     "sms",
     "mediafile",
-    "balance",
-    "licensedays",
-    "authtoken",
-    "checkauth",
-    "getwebrtcauth",
     "campaign",
     "responsepath",
     "usergroup",
@@ -152,7 +147,8 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         return Ok(Output::Text(state.help.clone()));
     }
     let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting")
-        || live::SERVED.contains(&reqtype.as_str());
+        || live::SERVED.contains(&reqtype.as_str())
+        || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
@@ -164,6 +160,9 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "info" => info::handle(state, &caller, p).await,
         "setting" => crate::settings::handle(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
+        r if crate::account::REQTYPES.contains(&r) => {
+            crate::account::handle(state, &caller, p, r, client_ip(state, req)).await
+        }
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()

@@ -1,4 +1,5 @@
 //! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
+pub mod account;
 pub mod ami;
 pub mod app;
 pub mod auth;

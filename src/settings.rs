@@ -15,6 +15,7 @@
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
@@ -277,6 +278,37 @@ fn target(caller: &Caller, s: &Setting, writing: bool) -> ApiResult<i32> {
     }
 }
 
+async fn upsert(conn: &impl ConnectionTrait, te_id: i32, code: &str, v: String) -> ApiResult<()> {
+    let now = chrono::Utc::now().naive_utc();
+    let mut ins = Query::insert();
+    ins.into_table("st_settings")
+        .columns(["st_te_id", "st_code", "st_value", "st_updated"])
+        .values_panic([te_id.into(), code.into(), v.into(), now.into()])
+        .on_conflict(
+            OnConflict::columns(["st_te_id", "st_code"])
+                .update_columns(["st_value", "st_updated"])
+                .to_owned(),
+        );
+    conn.execute(&ins).await?;
+    Ok(())
+}
+
+/// Store a value of a known setting for a tenant (`None` = the global value), validated as
+/// SETTING set would; for server code that changes a setting as a side effect.
+pub async fn store(db: &Db, code: &str, tenant: Option<i32>, value: &str) -> ApiResult<()> {
+    let s = SETTINGS
+        .iter()
+        .find(|s| s.code == code)
+        .ok_or_else(|| internal(format!("unknown setting code {code}")))?;
+    let v = s
+        .normalize(value)
+        .map_err(|e| ApiError::invalid(format!("value for {code}: {e}")))?;
+    let txn = db.begin_write().await?;
+    upsert(&*txn, tenant.unwrap_or(0), code, v).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 fn answer(s: &'static Setting, value: String) -> Output {
     Output::Value {
         name: s.code,
@@ -306,17 +338,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 let v = s.normalize(raw).map_err(|e| {
                     ApiError::invalid(format!("parameter 'value' for {}: {e}", s.code))
                 })?;
-                let now = chrono::Utc::now().naive_utc();
-                let mut ins = Query::insert();
-                ins.into_table("st_settings")
-                    .columns(["st_te_id", "st_code", "st_value", "st_updated"])
-                    .values_panic([te_id.into(), s.code.into(), v.into(), now.into()])
-                    .on_conflict(
-                        OnConflict::columns(["st_te_id", "st_code"])
-                            .update_columns(["st_value", "st_updated"])
-                            .to_owned(),
-                    );
-                txn.execute(&ins).await?;
+                upsert(&*txn, te_id, s.code, v).await?;
             } else {
                 let mut del = Query::delete();
                 del.from_table("st_settings")

@@ -195,6 +195,12 @@ fn writes<'c>(
                 req.id(ids["mediafile"])
                     .file("filename", "hello.wav", wav(n))
             }
+            ("voicemail", "putmessagerecording") => req
+                .p(
+                    "mailboxuser",
+                    add_data(obj, 1, ids)["mailbox"].as_str().unwrap(),
+                )
+                .file("filename", "vm.wav", wav(n)),
             (o, a) => panic!("write action {o}.{a} has no case in tests/isolation.rs: add one"),
         };
         out.push((action.name.to_string(), req));

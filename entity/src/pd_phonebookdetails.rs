@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub pd_id: i32,
+    pub pd_te_id: i32,
     pub pd_pe_id: i32,
     pub pd_pi_id: i32,
     pub pd_pi_value: String,

@@ -53,7 +53,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
         ("pi_phonebookitems", vec![id("pi_id"), s("pi_code", 20), s("pi_name", 80)]),
         ("pe_phonebookentries", vec![id("pe_id"), te("pe_te_id"), int("pe_pb_id")]),
         ("pd_phonebookdetails", vec![
-            id("pd_id"), int("pd_pe_id"), int("pd_pi_id"), s("pd_pi_value", 190),
+            id("pd_id"), te("pd_te_id"), int("pd_pe_id"), int("pd_pi_id"), s("pd_pi_value", 190),
         ]),
         ("pp_phonephonebooks", vec![
             id("pp_id"), te("pp_te_id"), s("pp_name", 100), int("pp_pb_id"), s("pp_description", 255),
@@ -73,6 +73,7 @@ const INDEXES: &[(C, C, &[C], bool)] = &[
     ("uq_pi_phonebookitems_pi_code", "pi_phonebookitems", &["pi_code"], true),
     ("idx_pe_phonebookentries_pe_te_id_pe_pb_id", "pe_phonebookentries", &["pe_te_id", "pe_pb_id"], false),
     ("idx_pd_phonebookdetails_pd_pe_id", "pd_phonebookdetails", &["pd_pe_id"], false),
+    ("idx_pd_phonebookdetails_pd_te_id", "pd_phonebookdetails", &["pd_te_id"], false),
     ("idx_pd_phonebookdetails_pd_pi_id_value", "pd_phonebookdetails", &["pd_pi_id", "pd_pi_value"], false),
     ("idx_pp_phonephonebooks_pp_te_id", "pp_phonephonebooks", &["pp_te_id"], false),
 ];

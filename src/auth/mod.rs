@@ -2,7 +2,7 @@
 //! allow-lists, expiry, throttling of guessers) and the [`Caller`] every handler receives.
 
 pub mod keys;
-mod throttle;
+pub mod throttle;
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::{

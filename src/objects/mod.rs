@@ -18,6 +18,7 @@ pub mod ivr;
 pub mod mediafile;
 pub mod musiconhold;
 pub mod phone;
+pub mod phonebook;
 pub mod phonemodel;
 pub mod provider;
 pub mod queue;
@@ -27,6 +28,7 @@ pub mod sipregs;
 pub mod support;
 pub mod tenant;
 pub mod user;
+pub mod voicemail;
 
 use crate::auth::{Caller, TenantRef};
 use crate::db::Db;
@@ -280,10 +282,12 @@ pub static REGISTRY: &[&Object] = &[
     &musiconhold::MUSICONHOLD,
     &calleridblacklist::CALLERIDBLACKLIST,
     &sipregs::SIPREGS,
+    &voicemail::VOICEMAIL,
+    &phonebook::PHONEPHONEBOOK,
 ];
 
 /// Objects of the upstream API that this server does not serve yet (answered with a clear error).
-pub const NOT_YET: &[&str] = &["voicemail", "phonephonebook"];
+pub const NOT_YET: &[&str] = &[];
 
 /// Find an object by its singular or plural name, case-insensitively.
 pub fn find(name: &str) -> Option<&'static Object> {
@@ -311,6 +315,7 @@ pub const TENANT_OWNED: &[(&str, &str, &str)] = &[
     ("ph_phones", "ph_te_id", "phones"),
     ("mu_musiconhold", "mu_te_id", "music-on-hold classes"),
     ("bl_calleridblacklist", "bl_te_id", "blacklisted caller ids"),
+    ("pp_phonephonebooks", "pp_te_id", "phone phonebooks"),
 ];
 
 /// Rows that go with their tenant without being counted as "owned" (created with it).
@@ -320,6 +325,13 @@ pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
     ("ut_usertenants", "ut_te_id"),
     ("ce_conditionextendedinfos", "ce_te_id"),
     ("hm_huntlistmembers", "hm_te_id"),
+    ("voicemail_messages", "te_id"),
+    ("pd_phonebookdetails", "pd_te_id"),
+    ("pe_phonebookentries", "pe_te_id"),
+    ("pb_phonebooks", "pb_te_id"),
+    ("st_settings", "st_te_id"),
+    ("bt_balancetransactions", "bt_te_id"),
+    ("at_authtokens", "at_te_id"),
 ];
 
 /// Checks shared by descriptors.

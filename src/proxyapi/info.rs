@@ -36,7 +36,6 @@ const NOT_YET: &[&str] = &[
     "simplecdrs",
     "queuelogs",
     "ivrlogs",
-    "balance",
     "flow",
     "variable",
 ];
@@ -55,6 +54,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         }
         "tenants" => tenants(state, caller).await,
         "nodes" => crate::proxyapi::live::info_nodes(state, caller).await,
+        "balance" => crate::account::info_balance(state, caller).await,
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"

@@ -546,6 +546,14 @@ impl Ctx {
             mu_musiconhold by MuId,
             bl_calleridblacklist by BlId,
             mg_mediagarbage by MgId,
+            voicemail_messages by Id,
+            pb_phonebooks by PbId,
+            pe_phonebookentries by PeId,
+            pd_phonebookdetails by PdId,
+            pp_phonephonebooks by PpId,
+            st_settings by StId,
+            bt_balancetransactions by BtId,
+            at_authtokens by AtId,
         );
         s
     }
