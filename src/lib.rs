@@ -2,6 +2,7 @@
 pub mod ami;
 pub mod app;
 pub mod auth;
+pub mod cdr;
 pub mod cli;
 pub mod cluster;
 pub mod config;

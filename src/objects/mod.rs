@@ -280,6 +280,8 @@ pub static REGISTRY: &[&Object] = &[
     &musiconhold::MUSICONHOLD,
     &calleridblacklist::CALLERIDBLACKLIST,
     &sipregs::SIPREGS,
+    &crate::cdr::template::CDR_TEMPLATE,
+    &crate::cdr::template::GLOBAL_CDR_TEMPLATE,
 ];
 
 /// Objects of the upstream API that this server does not serve yet (answered with a clear error).
@@ -311,6 +313,7 @@ pub const TENANT_OWNED: &[(&str, &str, &str)] = &[
     ("ph_phones", "ph_te_id", "phones"),
     ("mu_musiconhold", "mu_te_id", "music-on-hold classes"),
     ("bl_calleridblacklist", "bl_te_id", "blacklisted caller ids"),
+    ("tp_cdrtemplates", "tp_te_id", "CDR templates"),
 ];
 
 /// Rows that go with their tenant without being counted as "owned" (created with it).
