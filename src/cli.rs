@@ -50,7 +50,7 @@ pub enum Command {
     /// The outbox of node actions.
     #[command(subcommand)]
     Outbox(crate::cluster::cli::OutboxCmd),
-    /// Call records: import, CSV layouts.
+    /// Call records: import.
     #[command(subcommand)]
     Cdr(crate::cdr::cli::CdrCmd),
     /// Asterisk queue_log import.

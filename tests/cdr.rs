@@ -376,8 +376,9 @@ backend_tests! {
         ctx.info(&ctx.rw, Some("ACME"), "cdrs").fmt("yaml").get().await.is_error_starting("format 'yaml'");
     }
 
-    /// CSV layouts: a tenant's own (set through MANAGEDB tenant, checked), the admin one for
-    /// tenant=%; other formats keep the spec's columns.
+    /// CSV layouts: the tenant's own (SETTING CDR_CSV_LAYOUT, or te_cdr_csv_layout set by an
+    /// admin, which wins), the admin one (SETTING without tenant) for tenant=% and as the
+    /// default of tenants without their own; checked when stored; json keeps every column.
     async fn csv_layouts(ctx) {
         calls(ctx).await;
         let header = |key: &str, tenant: &'static str| {
@@ -387,29 +388,49 @@ backend_tests! {
                 r.text().lines().next().unwrap_or("").to_string()
             }
         };
+        let set = |key: &str, tenant: Option<&'static str>, value: &'static str| {
+            let mut r = ctx.req().p("reqtype", "SETTING").p("key", key).p("action", "set")
+                .p("code", "CDR_CSV_LAYOUT").p("value", value);
+            if let Some(t) = tenant {
+                r = r.p("tenant", t);
+            }
+            r.get()
+        };
+        let (_, rw_b) = ctx.mint(KeySpec { tenant_id: Some(ctx.b.id), ..Default::default() }).await;
         assert_eq!(header(&ctx.rw, "ACME").await, CDR_COLUMNS.join(","));
-        let r = ctx.mdb(&ctx.admin, None, "tenant", "update").id(ctx.a.id)
-            .json(&json!({"te_cdr_csv_layout": "uniqueid,bogus"})).get().await;
-        r.is_error_starting("field 'te_cdr_csv_layout'");
-        assert!(r.text().contains("'bogus'"), "{}", r.text());
-        let r = ctx.mdb(&ctx.admin, None, "tenant", "update").id(ctx.a.id)
-            .json(&json!({"te_cdr_csv_layout": "uniqueid, src,billsec,node"})).get().await;
-        assert!(!r.is_any_error(), "{}", r.text());
+
+        // A tenant's own layout, checked when stored.
+        set(&ctx.rw, Some("ACME"), "uniqueid,bogus").await
+            .is_error_starting("parameter 'value' for CDR_CSV_LAYOUT: unknown CDR column 'bogus'");
+        set(&ctx.ro, Some("ACME"), "uniqueid").await.is_any_error();
+        set(&ctx.rw, Some("ACME"), "uniqueid, src,billsec,node").await.is_plain("uniqueid, src,billsec,node");
         let r = ctx.info(&ctx.rw, Some("ACME"), "cdrs").fmt("csv").get().await;
         assert_eq!(r.text(), "uniqueid,src,billsec,node\nn1-1.1,103,60,node1\nn1-2.1,5551234,0,node1\nn1-3.1,103,0,node1\n");
-        // The admin exporting ACME gets ACME's layout; json is not affected.
         assert_eq!(header(&ctx.admin, "ACME").await, "uniqueid,src,billsec,node");
+        assert_eq!(header(&rw_b, "BETA").await, CDR_COLUMNS.join(","));
         let row = &cdrs_json(ctx, &ctx.rw, Some("ACME"), &[]).await[0];
         assert_eq!(row.as_object().unwrap().len(), CDR_COLUMNS.len());
-        // The admin layout, for tenant=%.
+
+        // te_cdr_csv_layout (admin, MANAGEDB tenant) wins, and is checked too.
+        let r = ctx.mdb(&ctx.admin, None, "tenant", "update").id(ctx.a.id)
+            .json(&json!({"te_cdr_csv_layout": "uniqueid,nope"})).get().await;
+        r.is_error_starting("field 'te_cdr_csv_layout'");
+        assert!(r.text().contains("'nope'"), "{}", r.text());
+        let r = ctx.mdb(&ctx.admin, None, "tenant", "update").id(ctx.a.id)
+            .json(&json!({"te_cdr_csv_layout": "uniqueid,direction"})).get().await;
+        assert!(!r.is_any_error(), "{}", r.text());
+        assert_eq!(header(&ctx.rw, "ACME").await, "uniqueid,direction");
+        layout::set_tenant(&ctx.db, ctx.a.id, "").await.unwrap();
+        assert_eq!(header(&ctx.rw, "ACME").await, "uniqueid,src,billsec,node");
+
+        // The admin layout: tenant=% exports, and tenants without their own.
         assert_eq!(header(&ctx.admin, "%").await, CDR_COLUMNS.join(","));
-        assert!(layout::set_global(&ctx.db, "ID,nope").await.is_err());
-        layout::set_global(&ctx.db, "te_id,uniqueid").await.unwrap();
+        set(&ctx.rw, None, "te_id").await.is_too_bad();
+        set(&ctx.admin, None, "te_id,uniqueid").await.is_plain("te_id,uniqueid");
         let r = ctx.info(&ctx.admin, Some("%"), "cdrs").fmt("csv").p("uniqueid", "n1-4.1").get().await;
         assert_eq!(r.text(), format!("te_id,uniqueid\n{},n1-4.1\n", ctx.b.id));
+        assert_eq!(header(&rw_b, "BETA").await, "te_id,uniqueid");
         assert_eq!(header(&ctx.rw, "ACME").await, "uniqueid,src,billsec,node");
-        layout::set_global(&ctx.db, "").await.unwrap();
-        assert_eq!(header(&ctx.admin, "%").await, CDR_COLUMNS.join(","));
     }
 
     /// Templates: stored in the upstream syntax, checked when stored, rendered per row; a

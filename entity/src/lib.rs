@@ -15,7 +15,6 @@ pub mod de_destinations;
 pub mod di_dids;
 pub mod dl_routes;
 pub mod ex_extensions;
-pub mod gs_globalsettings;
 pub mod gt_cdrtemplates;
 pub mod hm_huntlistmembers;
 pub mod hu_huntlists;
@@ -71,7 +70,6 @@ pub mod prelude {
     pub use super::di_dids::Entity as DiDids;
     pub use super::dl_routes::Entity as DlRoutes;
     pub use super::ex_extensions::Entity as ExExtensions;
-    pub use super::gs_globalsettings::Entity as GsGlobalsettings;
     pub use super::gt_cdrtemplates::Entity as GtCdrtemplates;
     pub use super::hm_huntlistmembers::Entity as HmHuntlistmembers;
     pub use super::hu_huntlists::Entity as HuHuntlists;

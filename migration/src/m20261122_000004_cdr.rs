@@ -1,5 +1,5 @@
-//! Call records: CDRs, the simple call history, Asterisk's queue_log, recordings, CDR templates
-//! and the few global settings of CDR exports. Column kinds follow the foundation migration.
+//! Call records: CDRs, the simple call history, Asterisk's queue_log, recordings and CDR
+//! templates. Column kinds follow the foundation migration.
 //!
 //! Index choices (one tenant's month among millions of rows stays an index range scan):
 //! `cdr (te_id, start)` serves tenant exports, `cdr (start)` the all-tenant ones (`tenant=%`),
@@ -22,7 +22,6 @@ mod kinds {
     pub fn txt(c: C) -> ColumnDef { text_null(c) }
     pub fn dt(c: C) -> ColumnDef { date_time(c) }
     pub fn dtn(c: C) -> ColumnDef { date_time_null(c) }
-    pub fn pks(c: C, n: u32) -> ColumnDef { string_len(c, n).primary_key().take() }
 }
 use kinds::*;
 
@@ -59,7 +58,6 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
         ("gt_cdrtemplates", vec![
             id("gt_id"), s("gt_name", 80), txt("gt_template"), txt("gt_compiled"),
         ]),
-        ("gs_globalsettings", vec![pks("gs_name", 64), txt("gs_value")]),
     ]
 }
 

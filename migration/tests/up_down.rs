@@ -101,7 +101,6 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         re_recordings,
         tp_cdrtemplates,
         gt_cdrtemplates,
-        gs_globalsettings,
     );
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `switchboard cdr …`, `switchboard queuelog import`: the command-line side of call records.
 
 use super::import::{self, Layout, Summary};
-use super::layout;
 use crate::db::Db;
 use crate::error::ApiError;
 use clap::Subcommand;
@@ -22,13 +21,6 @@ pub enum CdrCmd {
         /// or '-' to skip a column. Default: the cdr_csv columns.
         #[arg(long)]
         format: Option<String>,
-    },
-    /// Show or set the CSV column layout of INFO cdrs (admin layout without --tenant).
-    Layout {
-        #[arg(long, value_name = "CODE")]
-        tenant: Option<String>,
-        /// Comma list of CDR columns; "" restores the default.
-        columns: Option<String>,
     },
 }
 
@@ -83,29 +75,6 @@ pub async fn run_cdr(db: &Db, cmd: CdrCmd) -> Result<(), ApiError> {
             let summary =
                 import::import_cdrs(db, f, node.trim(), &layout, &|b| bar.set_position(b)).await?;
             report(&bar, &summary);
-        }
-        CdrCmd::Layout { tenant, columns } => {
-            let te_id = match &tenant {
-                Some(code) => Some(crate::cli::tenant_id(db, code).await?),
-                None => None,
-            };
-            match (te_id, columns) {
-                (None, Some(c)) => layout::set_global(db, &c).await?,
-                (Some(id), Some(c)) => layout::set_tenant(db, id, &c).await?,
-                _ => {}
-            }
-            let caller = crate::auth::Caller {
-                principal: crate::auth::Principal {
-                    key_id: 0,
-                    role: crate::auth::Role::Admin,
-                    read_only: true,
-                },
-                tenant: te_id.map(|id| crate::auth::TenantRef {
-                    id,
-                    code: tenant.clone().unwrap_or_default(),
-                }),
-            };
-            println!("{}", layout::columns_for(db, &caller).await?.join(","));
         }
     }
     Ok(())

@@ -1,18 +1,19 @@
-//! CSV column layouts of INFO cdrs. A tenant's layout is `te_tenants.te_cdr_csv_layout`; the
-//! admin layout (used for `tenant=%` and admin exports without a tenant) is the global setting
-//! `cdr_csv_layout` in `gs_globalsettings`. Empty or absent means the spec's column list. A
-//! layout is a comma list of CDR column names, checked when stored.
+//! CSV column layouts of INFO cdrs: a comma list of CDR column names, checked when stored.
+//! Where a layout comes from, first match wins:
+//! 1. the tenant's `te_cdr_csv_layout` (MANAGEDB `tenant`, admin);
+//! 2. the setting `CDR_CSV_LAYOUT` (reqtype SETTING): the tenant's own value, else the global
+//!    value an admin set without `tenant=` — which is also the layout of `tenant=%` exports;
+//! 3. the spec's column list.
 
 use super::report::{CDR_COLUMNS, CDR_EXTRA_COLUMNS};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
-use entity::gs_globalsettings;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::ConnectionTrait;
 
-/// The name of the admin layout in `gs_globalsettings`.
-pub const GLOBAL_LAYOUT: &str = "cdr_csv_layout";
+/// The code of the layout in [`crate::settings::SETTINGS`].
+pub const SETTING: &str = "CDR_CSV_LAYOUT";
 
 /// A layout's columns; an empty text is the default layout.
 pub fn parse(text: &str) -> Result<Vec<&'static str>, String> {
@@ -47,54 +48,27 @@ pub fn check(text: &str) -> Result<(), String> {
 
 /// The columns of the caller's CSV export.
 pub async fn columns_for(db: &Db, caller: &Caller) -> ApiResult<Vec<&'static str>> {
-    let stored = match &caller.tenant {
-        Some(t) => {
-            let mut q = Query::select();
-            q.column("te_cdr_csv_layout")
-                .from("te_tenants")
-                .and_where(Expr::col("te_id").eq(t.id));
-            match db.conn.query_one(&q).await? {
-                Some(r) => r.try_get_by_index::<Option<String>>(0).map_err(internal)?,
-                None => None,
-            }
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let mut stored = None;
+    if let Some(id) = te_id {
+        let mut q = Query::select();
+        q.column("te_cdr_csv_layout")
+            .from("te_tenants")
+            .and_where(Expr::col("te_id").eq(id));
+        if let Some(r) = db.conn.query_one(&q).await? {
+            stored = r.try_get_by_index::<Option<String>>(0).map_err(internal)?;
         }
-        None => global(db).await?,
+    }
+    let text = match stored.filter(|s| !s.trim().is_empty()) {
+        Some(s) => s,
+        None => crate::settings::value(&db.conn, SETTING, te_id).await?,
     };
     // Stored layouts were checked when written; a column list that no longer parses falls
     // back to the default rather than failing every export.
-    Ok(parse(stored.as_deref().unwrap_or("")).unwrap_or_else(|_| CDR_COLUMNS.to_vec()))
+    Ok(parse(&text).unwrap_or_else(|_| CDR_COLUMNS.to_vec()))
 }
 
-pub async fn global(db: &Db) -> ApiResult<Option<String>> {
-    Ok(
-        gs_globalsettings::Entity::find_by_id(GLOBAL_LAYOUT.to_string())
-            .one(&db.conn)
-            .await?
-            .and_then(|r| r.gs_value),
-    )
-}
-
-/// Store the admin layout (checked first; empty = the default).
-pub async fn set_global(db: &Db, text: &str) -> ApiResult<()> {
-    parse(text).map_err(|e| ApiError::invalid(format!("layout: {e}")))?;
-    let row = gs_globalsettings::ActiveModel {
-        gs_name: sea_orm::Set(GLOBAL_LAYOUT.to_string()),
-        gs_value: sea_orm::Set(Some(text.trim().to_string())),
-    };
-    let txn = db.begin_write().await?;
-    gs_globalsettings::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(gs_globalsettings::Column::GsName)
-                .update_column(gs_globalsettings::Column::GsValue)
-                .to_owned(),
-        )
-        .exec_without_returning(&*txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Store a tenant's layout (checked first; empty = the default).
+/// Store a tenant's `te_cdr_csv_layout` (checked first; empty = none).
 pub async fn set_tenant(db: &Db, te_id: i32, text: &str) -> ApiResult<()> {
     parse(text).map_err(|e| ApiError::invalid(format!("layout: {e}")))?;
     let mut q = Query::update();
