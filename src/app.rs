@@ -103,23 +103,34 @@ async fn proxyapi(
             Err(e) => reply(render.render_error(&e)),
         };
     }
-    reply(match &result {
-        Ok(out) => render.render(out),
-        Err(e) => render.render_error(e),
-    })
+    match result {
+        Ok(Output::Stream(rows)) => {
+            let streamed = render.render_stream(rows);
+            respond(streamed.content_type, streamed.attachment).streaming(streamed.body)
+        }
+        Ok(out) => reply(render.render(&out)),
+        Err(e) => reply(render.render_error(&e)),
+    }
 }
 
 fn reply(rendered: crate::render::Rendered) -> HttpResponse {
+    respond(rendered.content_type, rendered.attachment).body(rendered.body)
+}
+
+fn respond(
+    content_type: &'static str,
+    attachment: Option<&'static str>,
+) -> actix_web::HttpResponseBuilder {
     let mut resp = HttpResponse::Ok();
-    resp.insert_header((header::CONTENT_TYPE, rendered.content_type));
+    resp.insert_header((header::CONTENT_TYPE, content_type));
     resp.insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some(name) = rendered.attachment {
+    if let Some(name) = attachment {
         resp.insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),
         ));
     }
-    resp.body(rendered.body)
+    resp
 }
 
 /// Reqtypes of the upstream API that are not served yet (answered with a clear error).
@@ -138,7 +149,6 @@ const NOT_YET: &[&str] = &[
     "queuereset",
     "reboot",
     "unregister",
-    "cdr",
 ];
 
 async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
@@ -146,7 +156,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     if reqtype == "help" {
         return Ok(Output::Text(state.help.clone()));
     }
-    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting")
+    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting" | "cdr")
         || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
@@ -159,6 +169,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
         "setting" => crate::settings::handle(state, &caller, p).await,
+        "cdr" => crate::proxyapi::cdr::handle(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         r if crate::account::REQTYPES.contains(&r) => {
             crate::account::handle(state, &caller, p, r, client_ip(state, req)).await

@@ -50,6 +50,12 @@ pub enum Command {
     /// The outbox of node actions.
     #[command(subcommand)]
     Outbox(crate::cluster::cli::OutboxCmd),
+    /// Call records: import.
+    #[command(subcommand)]
+    Cdr(crate::cdr::cli::CdrCmd),
+    /// Asterisk queue_log import.
+    #[command(subcommand)]
+    Queuelog(crate::cdr::cli::QueuelogCmd),
 }
 
 #[derive(Subcommand)]

@@ -141,6 +141,7 @@ use Type::*;
 #[rustfmt::skip]
 pub static SETTINGS: &[Setting] = &[
     setting("AUTHTOKEN_MAX_DAYS", "Longest validity of an auth token in days", Global, Int { min: 1, max: 3650 }, "365"),
+    setting("CDR_CSV_LAYOUT", "Columns of INFO cdrs format=csv (comma list; empty = all)", Tenant, Text(4000), "").checked(crate::cdr::layout::check),
     setting("LANGUAGE", "Prompt language", Tenant, Choice(&["en", "it", "es", "fr", "de", "pt", "nl"]), "en"),
     setting("LICENSE_EXPIRES", "Licence expiry date", TenantAdmin, Date, ""),
     setting("RECORDING_RETENTION_DAYS", "Days recordings are kept (0 = forever)", Tenant, Int { min: 0, max: 3650 }, "0"),

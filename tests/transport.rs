@@ -176,8 +176,8 @@ backend_tests! {
         ctx.req().p("reqtype", "DIAL").get().await.is_too_bad();
         let r = ctx.req().p("reqtype", "dial").p("key", &ctx.admin).get().await;
         r.is_error("reqtype DIAL is not implemented by this server");
-        let r = ctx.info(&ctx.admin, None, "cdrs").get().await;
-        r.is_error("INFO cdrs is not implemented by this server");
+        let r = ctx.info(&ctx.admin, None, "transcript").get().await;
+        r.is_error("INFO transcript is not implemented by this server");
         let r = ctx.info(&ctx.admin, None, "nonsense").get().await;
         r.is_error("parameter 'info': unknown info type 'nonsense'");
         ctx.req().p("reqtype", "INFO").p("key", &ctx.admin).get().await.is_error("parameter 'info' is required");

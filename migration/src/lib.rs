@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_objects;
 mod m20261122_000003_account;
+mod m20261122_000004_cdr;
 mod m20261122_000005_cluster;
 mod m20261122_000006_cluster_lease;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_objects::Migration),
             Box::new(m20261122_000003_account::Migration),
+            Box::new(m20261122_000004_cdr::Migration),
             Box::new(m20261122_000005_cluster::Migration),
             Box::new(m20261122_000006_cluster_lease::Migration),
         ]

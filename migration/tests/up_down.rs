@@ -95,6 +95,12 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         mu_musiconhold,
         bl_calleridblacklist,
         mg_mediagarbage,
+        cdr,
+        sc_simplecdrs,
+        queue_log,
+        re_recordings,
+        tp_cdrtemplates,
+        gt_cdrtemplates,
     );
     Ok(())
 }

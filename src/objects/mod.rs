@@ -284,6 +284,8 @@ pub static REGISTRY: &[&Object] = &[
     &sipregs::SIPREGS,
     &voicemail::VOICEMAIL,
     &phonebook::PHONEPHONEBOOK,
+    &crate::cdr::template::CDR_TEMPLATE,
+    &crate::cdr::template::GLOBAL_CDR_TEMPLATE,
 ];
 
 /// Objects of the upstream API that this server does not serve yet (answered with a clear error).
@@ -316,6 +318,7 @@ pub const TENANT_OWNED: &[(&str, &str, &str)] = &[
     ("mu_musiconhold", "mu_te_id", "music-on-hold classes"),
     ("bl_calleridblacklist", "bl_te_id", "blacklisted caller ids"),
     ("pp_phonephonebooks", "pp_te_id", "phone phonebooks"),
+    ("tp_cdrtemplates", "tp_te_id", "CDR templates"),
 ];
 
 /// Rows that go with their tenant without being counted as "owned" (created with it).

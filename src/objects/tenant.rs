@@ -27,7 +27,7 @@ pub static TENANT: Object = Object {
         opt("te_maxextensions", Int),
         opt("te_maxdids", Int),
         ro("te_balance", Double),
-        opt("te_cdr_csv_layout", OptText(4000)),
+        opt("te_cdr_csv_layout", OptText(4000)).checked(crate::cdr::layout::check),
         opt("te_context", OptText(80)).checked(checks::identifier),
         ro("te_created", DateTime),
     ],

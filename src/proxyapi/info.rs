@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
+use crate::proxyapi::cdr;
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
@@ -32,9 +33,6 @@ const NOT_YET: &[&str] = &[
     "extstate",
     "regstate",
     "config",
-    "cdrs",
-    "simplecdrs",
-    "queuelogs",
     "ivrlogs",
     "flow",
     "variable",
@@ -55,6 +53,9 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "tenants" => tenants(state, caller).await,
         "nodes" => crate::proxyapi::live::info_nodes(state, caller).await,
         "balance" => crate::account::info_balance(state, caller).await,
+        "cdrs" => cdr::cdrs(state, caller, params).await,
+        "simplecdrs" => cdr::simplecdrs(state, caller, params).await,
+        "queuelogs" => cdr::queuelogs(state, caller, params).await,
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"

@@ -2,7 +2,10 @@
 //! handlers return an [`Output`], never a string they formatted themselves.
 
 use crate::error::{ApiError, ApiResult};
+use actix_web::web::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// One cell: a database value as text, or SQL NULL.
 pub type Cell = Option<String>;
@@ -30,8 +33,32 @@ impl Table {
     }
 }
 
+/// A text template that formats rows itself (stored CDR templates): text once before the
+/// rows, one piece per row, text once after.
+pub trait RowTemplate: Send + Sync {
+    fn head(&self) -> String;
+    fn row(&self, columns: &[String], row: &[Cell]) -> ApiResult<String>;
+    fn tail(&self) -> String;
+}
+
+/// Rows that come from a database cursor, rendered as they arrive (exports of any size).
+pub struct RowStream {
+    pub columns: Vec<String>,
+    pub rows: BoxStream<'static, ApiResult<Vec<Cell>>>,
+    /// Replaces the format (`format=xml&template=NAME`).
+    pub template: Option<Arc<dyn RowTemplate>>,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream")
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a handler answers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Output {
     /// Rows: plain = header line + `|`-joined rows (nothing at all when empty); json = array.
     Table(Table),
@@ -57,6 +84,8 @@ pub enum Output {
         out: Box<Output>,
         missing: Vec<String>,
     },
+    /// A table streamed from the database: see [`Rendering::render_stream`].
+    Stream(RowStream),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +155,116 @@ pub struct Rendered {
     pub attachment: Option<&'static str>,
 }
 
+/// A streamed body with its content type.
+pub struct Streamed {
+    pub content_type: &'static str,
+    pub attachment: Option<&'static str>,
+    pub body: BoxStream<'static, ApiResult<Bytes>>,
+}
+
+/// Bytes gathered before a chunk goes to the socket.
+const CHUNK: usize = 64 * 1024;
+
+/// Turns rows into text one at a time, for [`Rendering::render_stream`]. Plain and csv print
+/// their header with the first row (no row, empty body, as for a miss); json, xml and
+/// templates always frame the rows.
+struct Encoder {
+    format: Format,
+    callback: Option<Callback>,
+    template: Option<Arc<dyn RowTemplate>>,
+    columns: Vec<String>,
+    rows_seen: u64,
+}
+
+impl Encoder {
+    fn framed(&self) -> bool {
+        self.template.is_some() || matches!(self.format, Format::Json | Format::Xml)
+    }
+
+    fn head(&mut self, buf: &mut Vec<u8>) {
+        if let Some(t) = &self.template {
+            buf.extend_from_slice(t.head().as_bytes());
+            return;
+        }
+        match self.format {
+            Format::Plain => {
+                buf.extend_from_slice(self.columns.join("|").as_bytes());
+                buf.push(b'\n');
+            }
+            Format::Csv => csv_record(buf, &self.columns),
+            Format::Json => {
+                if let Some(Callback(name)) = &self.callback {
+                    buf.extend_from_slice(name.as_bytes());
+                    buf.push(b'(');
+                }
+                buf.push(b'[');
+            }
+            Format::Xml => buf.extend_from_slice(XML_HEAD.as_bytes()),
+        }
+    }
+
+    fn row(&mut self, row: &[Cell], buf: &mut Vec<u8>) -> ApiResult<()> {
+        if self.rows_seen == 0 {
+            self.head(buf);
+        }
+        self.rows_seen += 1;
+        if let Some(t) = &self.template {
+            buf.extend_from_slice(t.row(&self.columns, row)?.as_bytes());
+            return Ok(());
+        }
+        match self.format {
+            Format::Plain => {
+                let mut s = String::new();
+                plain_row(row, &mut s);
+                buf.extend_from_slice(s.as_bytes());
+            }
+            Format::Csv => csv_record(buf, row.iter().map(|c| c.as_deref().unwrap_or(""))),
+            Format::Json => {
+                if self.rows_seen > 1 {
+                    buf.push(b',');
+                }
+                // Strings and nulls into a Vec: cannot fail.
+                let _ = serde_json::to_writer(
+                    &mut *buf,
+                    &JsonRow {
+                        columns: &self.columns,
+                        row,
+                    },
+                );
+            }
+            Format::Xml => {
+                let mut s = String::new();
+                xml_row(&self.columns, row, &mut s);
+                buf.extend_from_slice(s.as_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, buf: &mut Vec<u8>) {
+        if self.rows_seen == 0 {
+            if !self.framed() {
+                return;
+            }
+            self.head(buf);
+        }
+        if let Some(t) = &self.template {
+            buf.extend_from_slice(t.tail().as_bytes());
+            return;
+        }
+        match self.format {
+            Format::Json => {
+                buf.push(b']');
+                if self.callback.is_some() {
+                    buf.extend_from_slice(b");");
+                }
+            }
+            Format::Xml => buf.extend_from_slice(XML_TAIL.as_bytes()),
+            Format::Plain | Format::Csv => {}
+        }
+    }
+}
+
 const HTML: &str = "text/html; charset=UTF-8";
 const JSON: &str = "application/json";
 const JS: &str = "application/javascript";
@@ -166,6 +305,52 @@ impl Rendering {
             }
             // A line, newline-terminated: the upstream auth failure is exactly 46 bytes.
             _ => text(HTML, format!("{}\n", err.line())),
+        }
+    }
+
+    /// A streamed table: the body is produced chunk by chunk as rows arrive from the cursor,
+    /// with the same text per row as [`Rendering::render`]. An error after the first chunk
+    /// ends the body early (the client sees a truncated transfer, never a silent cut).
+    pub fn render_stream(&self, rows: RowStream) -> Streamed {
+        let (content_type, attachment) = match (&rows.template, self.format) {
+            (Some(_), _) | (None, Format::Plain) => (HTML, None),
+            (None, Format::Json) if self.callback.is_some() => (JS, None),
+            (None, Format::Json) => (JSON, None),
+            (None, Format::Xml) => (XML, None),
+            (None, Format::Csv) => (CSV, Some("export.csv")),
+        };
+        let encoder = Encoder {
+            format: self.format,
+            callback: self.callback.clone(),
+            template: rows.template,
+            columns: rows.columns,
+            rows_seen: 0,
+        };
+        let body = futures_util::stream::unfold(Some((rows.rows, encoder)), |state| async move {
+            let (mut rows, mut enc) = state?;
+            let mut buf = Vec::with_capacity(CHUNK + 4096);
+            loop {
+                match rows.next().await {
+                    Some(Ok(row)) => {
+                        if let Err(e) = enc.row(&row, &mut buf) {
+                            return Some((Err(e), None));
+                        }
+                        if buf.len() >= CHUNK {
+                            return Some((Ok(Bytes::from(buf)), Some((rows, enc))));
+                        }
+                    }
+                    Some(Err(e)) => return Some((Err(e), None)),
+                    None => {
+                        enc.finish(&mut buf);
+                        return Some((Ok(Bytes::from(buf)), None));
+                    }
+                }
+            }
+        });
+        Streamed {
+            content_type,
+            attachment,
+            body: body.boxed(),
         }
     }
 
@@ -270,6 +455,8 @@ impl serde::Serialize for JsonOut<'_> {
             Output::File(f) => s.serialize_str(&file_label(f)),
             Output::Reply { json, .. } => json.serialize(s),
             Output::Partial { out, missing } => partial_json(out, missing).serialize(s),
+            // Streams are rendered by `render_stream`; never buffered.
+            Output::Stream(_) => s.serialize_seq(Some(0))?.end(),
         }
     }
 }
@@ -284,6 +471,7 @@ fn is_empty(out: &Output) -> bool {
         Output::Table(t) | Output::Keyed { table: t, .. } => t.rows.is_empty(),
         Output::Record { row, .. } => row.is_none(),
         Output::Value { .. } | Output::Text(_) | Output::File(_) | Output::Reply { .. } => false,
+        Output::Stream(_) => true,
         Output::Partial { out, missing } => missing.is_empty() && is_empty(out),
     }
 }
@@ -300,9 +488,7 @@ fn plain(out: &Output) -> String {
             };
             s.push('\n');
             for row in &t.rows {
-                let cells: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
-                s.push_str(&cells.join("|"));
-                s.push('\n');
+                plain_row(row, &mut s);
             }
             s
         }
@@ -317,7 +503,18 @@ fn plain(out: &Output) -> String {
             plain(out),
             missing.join(", ")
         ),
+        Output::Stream(_) => String::new(),
     }
+}
+
+fn plain_row(row: &[Cell], s: &mut String) {
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            s.push('|');
+        }
+        s.push_str(cell.as_deref().unwrap_or(""));
+    }
+    s.push('\n');
 }
 
 /// The rows of any output, as one table (for xml and csv).
@@ -360,36 +557,59 @@ fn as_table(out: &Output) -> Table {
             other => as_table(&Output::Text(other.to_string())),
         },
         Output::Partial { out, .. } => as_table(out),
+        Output::Stream(s) => Table::new(s.columns.clone()),
     }
 }
 
 fn xml(out: &Output) -> String {
-    use quick_xml::escape::escape;
     let t = as_table(out);
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n");
+    let mut s = String::from(XML_HEAD);
     for row in &t.rows {
-        s.push_str("<row>");
-        for (name, cell) in t.columns.iter().zip(row) {
-            match cell {
-                Some(v) => s.push_str(&format!("<{name}>{}</{name}>", escape(v.as_str()))),
-                None => s.push_str(&format!("<{name} null=\"true\"/>")),
-            }
-        }
-        s.push_str("</row>\n");
+        xml_row(&t.columns, row, &mut s);
     }
-    s.push_str("</response>\n");
+    s.push_str(XML_TAIL);
     s
+}
+
+const XML_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n";
+const XML_TAIL: &str = "</response>\n";
+
+fn xml_row(columns: &[String], row: &[Cell], s: &mut String) {
+    use quick_xml::escape::escape;
+    use std::fmt::Write;
+    s.push_str("<row>");
+    for (name, cell) in columns.iter().zip(row) {
+        // Writing into a String cannot fail.
+        let _ = match cell {
+            Some(v) => write!(s, "<{name}>{}</{name}>", escape(v.as_str())),
+            None => write!(s, "<{name} null=\"true\"/>"),
+        };
+    }
+    s.push_str("</row>\n");
 }
 
 fn csv_body(out: &Output) -> String {
     let t = as_table(out);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing into a Vec cannot fail.
-    let _ = w.write_record(&t.columns);
+    let mut buf = Vec::new();
+    csv_record(&mut buf, &t.columns);
     for row in &t.rows {
-        let _ = w.write_record(row.iter().map(|c| c.as_deref().unwrap_or("")));
+        csv_record(&mut buf, row.iter().map(|c| c.as_deref().unwrap_or("")));
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// One RFC 4180 record (quoted where needed), appended to `buf`.
+fn csv_record<I, T>(buf: &mut Vec<u8>, fields: I)
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(512)
+        .from_writer(buf);
+    // Writing into a Vec cannot fail.
+    let _ = w.write_record(fields);
+    let _ = w.flush();
 }
 
 #[cfg(test)]

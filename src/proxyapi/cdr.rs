@@ -1,0 +1,141 @@
+//! Call records on the legacy endpoint: INFO cdrs / simplecdrs / queuelogs (streamed) and
+//! `reqtype=CDR` (`action=get|update`).
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::cdr::report::{self, cdr_kind, is_cdr_column, CDR_COLUMNS, CDR_EXTRA_COLUMNS};
+use crate::cdr::{layout, template};
+use crate::error::{ApiError, ApiResult};
+use crate::objects::engine::cell;
+use crate::proxyapi::params::Params;
+use crate::render::{Format, Output, RowTemplate};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
+use sea_orm::ConnectionTrait;
+use std::sync::Arc;
+
+/// INFO cdrs: the caller's CSV layout for csv, a stored template for `template=NAME`, the
+/// spec's column list otherwise.
+pub async fn cdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    let format = Format::parse(params.get("format"))?;
+    let (columns, template) = match params.get("template") {
+        Some(name) => {
+            if format != Format::Xml {
+                return Err(ApiError::invalid("parameter 'template' needs format=xml"));
+            }
+            let t: Arc<dyn RowTemplate> = template::find(&state.db, caller, name.trim()).await?;
+            let all = CDR_COLUMNS
+                .iter()
+                .chain(CDR_EXTRA_COLUMNS)
+                .copied()
+                .collect();
+            (all, Some(t))
+        }
+        None if format == Format::Csv => (layout::columns_for(&state.db, caller).await?, None),
+        None => (CDR_COLUMNS.to_vec(), None),
+    };
+    let rows = report::cdrs(&state.db, caller, params, columns, template).await?;
+    Ok(Output::Stream(rows))
+}
+
+pub async fn simplecdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    Ok(Output::Stream(
+        report::simplecdrs(&state.db, caller, params).await?,
+    ))
+}
+
+pub async fn queuelogs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    Ok(Output::Stream(
+        report::queuelogs(&state.db, caller, params).await?,
+    ))
+}
+
+/// The CDR fields `action=update` may change (the value is appended), with their size.
+const WRITABLE: &[(&str, usize)] = &[("userfield", 255), ("accountcode", 80)];
+
+/// `reqtype=CDR&action=get|update&uniqueid=&field=[&value=]`. An unknown uniqueid (or one of
+/// another tenant) is an empty body. A uniqueid with several legs: get reads the first, update
+/// appends to every leg.
+pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    let action = params.required_word("action")?;
+    let uniqueid = params.required("uniqueid")?.trim().to_string();
+    let field_text = params.required("field")?.trim();
+    let field: &'static str = CDR_COLUMNS
+        .iter()
+        .chain(CDR_EXTRA_COLUMNS)
+        .find(|c| c.eq_ignore_ascii_case(field_text))
+        .copied()
+        .filter(|c| is_cdr_column(c))
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "parameter 'field': '{field_text}' is not a CDR column"
+            ))
+        })?;
+    let miss = Output::Record {
+        columns: vec![field.to_string()],
+        row: None,
+    };
+    let mut q = Query::select();
+    q.columns(["ID", field])
+        .from("cdr")
+        .and_where(Expr::col("uniqueid").eq(uniqueid.as_str()))
+        .order_by("ID", Order::Asc);
+    if let Some(t) = &caller.tenant {
+        q.and_where(Expr::col("te_id").eq(t.id));
+    }
+    match action.as_str() {
+        "get" => {
+            let Some(row) = state.db.conn.query_one(&q).await? else {
+                return Ok(miss);
+            };
+            Ok(Output::Value {
+                name: field,
+                value: cell(&row, 1, cdr_kind(field))?,
+            })
+        }
+        "update" => {
+            caller.require_write("CDR update")?;
+            let Some(&(_, max)) = WRITABLE.iter().find(|(f, _)| *f == field) else {
+                return Err(ApiError::invalid(format!(
+                    "parameter 'field': only {} may be updated",
+                    WRITABLE
+                        .iter()
+                        .map(|(f, _)| *f)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )));
+            };
+            let value = params.get("value").unwrap_or_default();
+            let txn = state.db.begin_write().await?;
+            q.lock(LockType::Update);
+            let legs = txn.query_all(&q).await?;
+            let mut first = None;
+            for leg in &legs {
+                let id: i32 = leg.try_get_by_index(0).map_err(crate::error::internal)?;
+                let old: String = leg.try_get_by_index(1).map_err(crate::error::internal)?;
+                let new = format!("{old}{value}");
+                if new.chars().count() > max {
+                    return Err(ApiError::invalid(format!(
+                        "field '{field}': the result would exceed {max} characters"
+                    )));
+                }
+                let mut upd = Query::update();
+                upd.table("cdr")
+                    .value(field, new.as_str())
+                    .and_where(Expr::col("ID").eq(id));
+                txn.execute(&upd).await?;
+                first.get_or_insert(new);
+            }
+            txn.commit().await?;
+            Ok(match first {
+                Some(v) => Output::Value {
+                    name: field,
+                    value: Some(v),
+                },
+                None => miss,
+            })
+        }
+        other => Err(ApiError::invalid(format!(
+            "parameter 'action': '{other}' is not one of get, update"
+        ))),
+    }
+}
