@@ -130,7 +130,6 @@ const NOT_YET: &[&str] = &[
     "voicemail",
     "fax",
     "sms",
-    "mediafile",
     "balance",
     "licensedays",
     "authtoken",
@@ -151,7 +150,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     if reqtype == "help" {
         return Ok(Output::Text(state.help.clone()));
     }
-    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting")
+    let served = matches!(reqtype.as_str(), "managedb" | "info" | "setting" | "mediafile")
         || live::SERVED.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
         return Err(ApiError::UnknownReqtype(
@@ -163,6 +162,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
         "setting" => crate::settings::handle(state, &caller, p).await,
+        "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
