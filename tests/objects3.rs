@@ -683,4 +683,67 @@ backend_tests! {
         assert_eq!(ctx.count("pr_providers").await, 1);
         assert_eq!(ctx.count("dl_routes").await, 1);
     }
+
+    /// The special read actions in every format: the same rows as in json, rendered by the
+    /// reference renderer; MEDIAFILE getaudio is getbinary under the upstream reqtype.
+    async fn special_reads_in_every_format(ctx) {
+        let (ids, _) = add_all(ctx).await;
+        let ext = id_of(&ctx.ext(&ctx.a, "100", json!({"ex_tech": "SIP", "secret": "s3cret-pass"})).await, "ex_id");
+        let mdb = |object: &str, action: &str| ctx.mdb(&ctx.rw, Some("ACME"), object, action);
+        mdb("destination", "replace").p("typesrc", "IVR_2").p("typeidsrc", ids["ivr"].to_string()).json(&json!([format!("EXT-{ext}"), "HANGUP"])).post().await;
+        mdb("destination", "replace").p("typesrc", "CONDITION").p("typeidsrc", ids["condition"].to_string()).json(&json!([format!("IVR-{}", ids["ivr"])])).post().await;
+        mdb("condition", "replaceextendedinfos").id(ids["condition"]).json(&json!([{"param1": "5", "param2": "9:00", "param3": "12:00", "param4": "a,\"b\" <c>"}])).post().await;
+        mdb("huntlist", "setextensions").id(ids["huntlist"]).json(&json!([format!("EXT-{ext}"), "EXTERNAL-+3902"])).post().await;
+        let reads = [
+            ("ivr", "getdestinations", Some(ids["ivr"]), &ctx.rw, Some("ACME"), vec![]),
+            ("condition", "getdestinations", Some(ids["condition"]), &ctx.rw, Some("ACME"), vec![]),
+            ("condition", "getextendedinfos", Some(ids["condition"]), &ctx.rw, Some("ACME"), vec![]),
+            ("huntlist", "getextensions", Some(ids["huntlist"]), &ctx.rw, Some("ACME"), vec![]),
+            ("sipregs", "list", None, &ctx.rw, Some("ACME"), vec![]),
+            ("provider", "listroutes", Some(ids["provider"]), &ctx.admin, None, vec![]),
+            ("routingprofile", "listroutes", Some(ids["routingprofile"]), &ctx.admin, None, vec![]),
+            ("route", "list", None, &ctx.admin, None, vec![("routingprofileid", ids["routingprofile"].to_string())]),
+        ];
+        for (object, action, id, key, tenant, extra) in reads {
+            let req = || {
+                let mut r = ctx.mdb(key, tenant, object, action);
+                if let Some(id) = id {
+                    r = r.id(id);
+                }
+                for (k, v) in &extra {
+                    r = r.p(k, v);
+                }
+                r
+            };
+            let json = req().fmt("json").get().await.json();
+            let shape = match &json {
+                Value::Array(rows) => {
+                    assert!(!rows.is_empty(), "{object} {action}: no rows");
+                    let header: String = rows[0].as_object().unwrap().keys().cloned().collect::<Vec<_>>().join("|");
+                    Shape::Table(rows.clone(), Box::leak(header.into_boxed_str()))
+                }
+                Value::Object(map) => {
+                    assert!(!map.is_empty(), "{object} {action}: no rows");
+                    Shape::Keyed(map.values().cloned().collect())
+                }
+                other => panic!("{object} {action}: {other}"),
+            };
+            for f in FORMATS {
+                assert_shape(&req().in_format(f).get().await, &shape, f);
+            }
+        }
+
+        // MEDIAFILE getaudio.
+        let m = ids["mediafile"];
+        upload(ctx, &ctx.rw, "ACME", m, "a.ogg", ogg()).await;
+        let audio = |key: &str, tenant: &str| ctx.req().p("reqtype", "MEDIAFILE").p("key", key).p("tenant", tenant).p("action", "getaudio").p("objectid", m.to_string());
+        let r = audio(&ctx.ro, "ACME").get().await;
+        assert_eq!((r.body.clone(), r.content_type.as_str()), (ogg(), "audio/ogg"));
+        let r = audio(&ctx.rw, "ACME").header("Range", "bytes=4-5").get().await;
+        assert_eq!((r.status, r.body.clone()), (206, vec![0, 1]));
+        audio(&ctx.admin, "BETA").get().await.is_error(&format!("no mediafile with id {m}"));
+        audio(&ctx.rw, "BETA").get().await.is_too_bad();
+        audio(&ctx.rw, "ACME").p("action", "play").get().await.is_error("parameter 'action': 'play' is not an action of reqtype MEDIAFILE (use getaudio)");
+        audio(&ctx.rw, "ACME").without("objectid").get().await.is_error("parameter 'objectid' is required");
+    }
 }

@@ -241,7 +241,7 @@ async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) ->
         ext.get("ex_pickupgroup").unwrap_or_default(),
     );
     let s = |v: &str| Value::String(Some(v.to_string()));
-    let inserts: Vec<(&str, Vec<(&str, Value)>)> = match ext.get("ex_tech") {
+    let inserts: Vec<(&'static str, Vec<(&'static str, Value)>)> = match ext.get("ex_tech") {
         Some("PJSIP") => vec![
             (
                 "ps_endpoints",
@@ -302,12 +302,7 @@ async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) ->
         _ => vec![],
     };
     for (table, cols) in inserts {
-        let mut ins = Query::insert();
-        ins.into_table(table)
-            .columns(cols.iter().map(|(c, _)| *c))
-            .values(cols.into_iter().map(|(_, v)| Expr::val(v)))
-            .map_err(internal)?;
-        conn.execute(&ins).await?;
+        super::support::insert_row(conn, table, cols).await?;
     }
     Ok(())
 }

@@ -117,6 +117,29 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
     )))
 }
 
+/// `reqtype=MEDIAFILE&action=getaudio&objectid=N`: the same bytes as MANAGEDB `getbinary`.
+pub async fn reqtype(
+    state: &crate::app::AppState,
+    caller: &crate::auth::Caller,
+    params: &crate::proxyapi::params::Params,
+) -> ApiResult<Output> {
+    match params.required_word("action")?.as_str() {
+        "getaudio" => {
+            let cx = ActionCx {
+                db: &state.db,
+                config: &state.config,
+                caller,
+                params,
+                obj: &MEDIAFILE,
+            };
+            get_binary(&cx).await
+        }
+        other => Err(ApiError::invalid(format!(
+            "parameter 'action': '{other}' is not an action of reqtype MEDIAFILE (use getaudio)"
+        ))),
+    }
+}
+
 struct MediafileBehavior;
 
 #[async_trait]
