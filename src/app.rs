@@ -155,10 +155,11 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     if reqtype == "help" {
         return Ok(Output::Text(state.help.clone()));
     }
-    let served =
-        matches!(reqtype.as_str(), "managedb" | "info" | "setting" | "cdr" | "mediafile")
-            || live::SERVED.contains(&reqtype.as_str())
-            || crate::account::REQTYPES.contains(&reqtype.as_str());
+    let served = matches!(
+        reqtype.as_str(),
+        "managedb" | "info" | "setting" | "cdr" | "mediafile"
+    ) || live::SERVED.contains(&reqtype.as_str())
+        || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
@@ -169,10 +170,8 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
         "setting" => crate::settings::handle(state, &caller, p).await,
-    let served =
-        matches!(reqtype.as_str(), "managedb" | "info" | "setting" | "cdr" | "mediafile")
-            || live::SERVED.contains(&reqtype.as_str())
-            || crate::account::REQTYPES.contains(&reqtype.as_str());
+        "cdr" => crate::proxyapi::cdr::handle(state, &caller, p).await,
+        "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         r if crate::account::REQTYPES.contains(&r) => {
             crate::account::handle(state, &caller, p, r, client_ip(state, req)).await
