@@ -1,5 +1,6 @@
 pub use sea_orm_migration::prelude::*;
 
+mod kit;
 mod m20261122_000001_foundation;
 mod m20261122_000002_objects;
 mod m20261122_000003_account;

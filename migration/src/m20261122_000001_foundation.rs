@@ -11,30 +11,11 @@
 //! No foreign keys: the application enforces relations. Varchar columns used in unique
 //! indexes stay well under 191 characters (MySQL utf8mb4 key length).
 
-use sea_orm_migration::{prelude::*, schema::*};
+use crate::kit::*;
+use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-type C = &'static str;
-
-#[rustfmt::skip]
-mod kinds {
-    use super::*;
-    pub fn id(c: C) -> ColumnDef { pk_auto(c) }
-    pub fn int(c: C) -> ColumnDef { integer(c).default(0).take() }
-    pub fn te(c: C) -> ColumnDef { integer(c) }
-    pub fn intn(c: C) -> ColumnDef { integer_null(c) }
-    pub fn s(c: C, n: u32) -> ColumnDef { string_len(c, n).default("").take() }
-    pub fn sn(c: C, n: u32) -> ColumnDef { string_len_null(c, n) }
-    pub fn txt(c: C) -> ColumnDef { text_null(c) }
-    pub fn dt(c: C) -> ColumnDef { date_time(c) }
-    pub fn dtn(c: C) -> ColumnDef { date_time_null(c) }
-    pub fn flag(c: C) -> ColumnDef { boolean(c).default(false).take() }
-    pub fn dbl(c: C) -> ColumnDef { double(c).default(0.0).take() }
-    pub fn pks(c: C, n: u32) -> ColumnDef { string_len(c, n).primary_key().take() }
-}
-use kinds::*;
 
 /// Tables in creation order (dropped in reverse).
 #[rustfmt::skip]
@@ -132,7 +113,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
 
 /// (name, table, columns, unique). A tenant column that leads a composite index needs no index of its own.
 #[rustfmt::skip]
-const INDEXES: &[(C, C, &[C], bool)] = &[
+const INDEXES: &[IndexDef] = &[
     ("uq_te_tenants_te_code", "te_tenants", &["te_code"], true),
     ("idx_pk_parkinglots_pk_te_id", "pk_parkinglots", &["pk_te_id"], false),
     ("uq_ex_extensions_ex_te_id_ex_number", "ex_extensions", &["ex_te_id", "ex_number"], true),
@@ -160,32 +141,12 @@ const INDEXES: &[(C, C, &[C], bool)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in tables() {
-            let mut stmt = Table::create().table(table).take();
-            for col in cols {
-                stmt.col(col);
-            }
-            manager.create_table(stmt).await?;
-        }
-        for &(name, table, cols, unique) in INDEXES {
-            let mut stmt = Index::create().name(name).table(table).take();
-            for &col in cols {
-                stmt.col(col);
-            }
-            if unique {
-                stmt.unique();
-            }
-            manager.create_index(stmt).await?;
-        }
+        crate::kit::create(manager, tables(), INDEXES).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, _) in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table).take())
-                .await?;
-        }
+        crate::kit::drop(manager, tables()).await?;
         Ok(())
     }
 }

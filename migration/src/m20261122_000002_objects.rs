@@ -6,25 +6,11 @@
 //! Column kinds as in the foundation migration. Columns added to foundation tables are
 //! NOT NULL with a default (or nullable), one ALTER statement each (SQLite takes one at a time).
 
-use sea_orm_migration::{prelude::*, schema::*};
+use crate::kit::*;
+use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-type C = &'static str;
-
-#[rustfmt::skip]
-mod kinds {
-    use super::*;
-    pub fn id(c: C) -> ColumnDef { pk_auto(c) }
-    pub fn int(c: C) -> ColumnDef { integer(c).default(0).take() }
-    pub fn te(c: C) -> ColumnDef { integer(c) }
-    pub fn intn(c: C) -> ColumnDef { integer_null(c) }
-    pub fn s(c: C, n: u32) -> ColumnDef { string_len(c, n).default("").take() }
-    pub fn sn(c: C, n: u32) -> ColumnDef { string_len_null(c, n) }
-    pub fn pks(c: C, n: u32) -> ColumnDef { string_len(c, n).primary_key().take() }
-}
-use kinds::*;
 
 /// New tables in creation order (dropped in reverse).
 #[rustfmt::skip]
@@ -118,7 +104,7 @@ const CUSTOM_PARAMS: [C; 16] = [
 ];
 
 #[rustfmt::skip]
-const INDEXES: &[(C, C, &[C], bool)] = &[
+const INDEXES: &[IndexDef] = &[
     ("idx_ce_conditionextendedinfos_ce_co_id", "ce_conditionextendedinfos", &["ce_co_id"], false),
     ("idx_ce_conditionextendedinfos_ce_te_id", "ce_conditionextendedinfos", &["ce_te_id"], false),
     ("uq_meetme_confno", "meetme", &["confno"], true),
@@ -141,28 +127,13 @@ const INDEXES: &[(C, C, &[C], bool)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in tables() {
-            let mut stmt = Table::create().table(table).take();
-            for col in cols {
-                stmt.col(col);
-            }
-            manager.create_table(stmt).await?;
-        }
+        // Columns on foundation tables first: the new indexes may use them.
         for (table, col) in added() {
             manager
                 .alter_table(Table::alter().table(table).add_column(col).take())
                 .await?;
         }
-        for &(name, table, cols, unique) in INDEXES {
-            let mut stmt = Index::create().name(name).table(table).take();
-            for &col in cols {
-                stmt.col(col);
-            }
-            if unique {
-                stmt.unique();
-            }
-            manager.create_index(stmt).await?;
-        }
+        crate::kit::create(manager, tables(), INDEXES).await?;
         Ok(())
     }
 
@@ -173,11 +144,7 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(table).drop_column(name).take())
                 .await?;
         }
-        for (table, _) in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table).take())
-                .await?;
-        }
+        crate::kit::drop(manager, tables()).await?;
         Ok(())
     }
 }

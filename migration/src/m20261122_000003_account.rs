@@ -2,28 +2,11 @@
 //! phonebooks. Column kinds as in the foundation migration (`s` = varchar NOT NULL DEFAULT '',
 //! `int` = integer NOT NULL DEFAULT 0, …).
 
-use sea_orm_migration::{prelude::*, schema::*};
+use crate::kit::*;
+use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-type C = &'static str;
-
-#[rustfmt::skip]
-mod kinds {
-    use super::*;
-    pub fn id(c: C) -> ColumnDef { pk_auto(c) }
-    pub fn int(c: C) -> ColumnDef { integer(c).default(0).take() }
-    pub fn te(c: C) -> ColumnDef { integer(c) }
-    pub fn intn(c: C) -> ColumnDef { integer_null(c) }
-    pub fn s(c: C, n: u32) -> ColumnDef { string_len(c, n).default("").take() }
-    pub fn txt(c: C) -> ColumnDef { text_null(c) }
-    pub fn dt(c: C) -> ColumnDef { date_time(c) }
-    pub fn dtn(c: C) -> ColumnDef { date_time_null(c) }
-    pub fn flag(c: C) -> ColumnDef { boolean(c).default(false).take() }
-    pub fn dbl(c: C) -> ColumnDef { double(c).default(0.0).take() }
-}
-use kinds::*;
 
 #[rustfmt::skip]
 fn tables() -> Vec<(C, Vec<ColumnDef>)> {
@@ -62,7 +45,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
 }
 
 #[rustfmt::skip]
-const INDEXES: &[(C, C, &[C], bool)] = &[
+const INDEXES: &[IndexDef] = &[
     ("uq_st_settings_st_te_id_st_code", "st_settings", &["st_te_id", "st_code"], true),
     ("idx_bt_balancetransactions_bt_te_id", "bt_balancetransactions", &["bt_te_id"], false),
     ("uq_at_authtokens_at_hash", "at_authtokens", &["at_hash"], true),
@@ -89,23 +72,7 @@ const PHONEBOOK_ITEMS: &[(C, C)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in tables() {
-            let mut stmt = Table::create().table(table).take();
-            for col in cols {
-                stmt.col(col);
-            }
-            manager.create_table(stmt).await?;
-        }
-        for &(name, table, cols, unique) in INDEXES {
-            let mut stmt = Index::create().name(name).table(table).take();
-            for &col in cols {
-                stmt.col(col);
-            }
-            if unique {
-                stmt.unique();
-            }
-            manager.create_index(stmt).await?;
-        }
+        crate::kit::create(manager, tables(), INDEXES).await?;
         let mut seed = Query::insert();
         seed.into_table("pi_phonebookitems")
             .columns(["pi_code", "pi_name"]);
@@ -116,11 +83,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, _) in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table).take())
-                .await?;
-        }
+        crate::kit::drop(manager, tables()).await?;
         Ok(())
     }
 }

@@ -6,24 +6,11 @@
 //! `cdr (uniqueid, node, start, dstchannel)` is the identity of a call leg (see `src/cdr/mod.rs`)
 //! and serves lookups by uniqueid, `cdr (originateid)` the DIAL id lookups.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use crate::kit::*;
+use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-type C = &'static str;
-
-#[rustfmt::skip]
-mod kinds {
-    use super::*;
-    pub fn id(c: C) -> ColumnDef { pk_auto(c) }
-    pub fn int(c: C) -> ColumnDef { integer(c).default(0).take() }
-    pub fn s(c: C, n: u32) -> ColumnDef { string_len(c, n).default("").take() }
-    pub fn txt(c: C) -> ColumnDef { text_null(c) }
-    pub fn dt(c: C) -> ColumnDef { date_time(c) }
-    pub fn dtn(c: C) -> ColumnDef { date_time_null(c) }
-}
-use kinds::*;
 
 #[rustfmt::skip]
 fn tables() -> Vec<(C, Vec<ColumnDef>)> {
@@ -62,7 +49,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
 }
 
 #[rustfmt::skip]
-const INDEXES: &[(C, C, &[C], bool)] = &[
+const INDEXES: &[IndexDef] = &[
     ("idx_cdr_te_id_start", "cdr", &["te_id", "start"], false),
     ("idx_cdr_start", "cdr", &["start"], false),
     ("uq_cdr_leg", "cdr", &["uniqueid", "node", "start", "dstchannel"], true),
@@ -85,32 +72,12 @@ const INDEXES: &[(C, C, &[C], bool)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in tables() {
-            let mut stmt = Table::create().table(table).take();
-            for col in cols {
-                stmt.col(col);
-            }
-            manager.create_table(stmt).await?;
-        }
-        for &(name, table, cols, unique) in INDEXES {
-            let mut stmt = Index::create().name(name).table(table).take();
-            for &col in cols {
-                stmt.col(col);
-            }
-            if unique {
-                stmt.unique();
-            }
-            manager.create_index(stmt).await?;
-        }
+        crate::kit::create(manager, tables(), INDEXES).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, _) in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table).take())
-                .await?;
-        }
+        crate::kit::drop(manager, tables()).await?;
         Ok(())
     }
 }

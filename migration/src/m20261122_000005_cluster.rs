@@ -4,12 +4,11 @@
 //! `no_secret` is stored as given: AMI's MD5 challenge login needs the plain secret, so it
 //! cannot be hashed. It is never returned by any read and never logged.
 
+use crate::kit::*;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-type C = &'static str;
 
 #[rustfmt::skip]
 fn tables() -> Vec<(C, Vec<ColumnDef>)> {
@@ -43,7 +42,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
 }
 
 #[rustfmt::skip]
-const INDEXES: &[(C, C, &[C], bool)] = &[
+const INDEXES: &[IndexDef] = &[
     ("uq_no_nodes_no_name", "no_nodes", &["no_name"], true),
     ("uq_tn_tenantnodes_tn_te_id_tn_no_id", "tn_tenantnodes", &["tn_te_id", "tn_no_id"], true),
     ("idx_od_deliveries_od_no_id_od_state_od_id", "od_deliveries", &["od_no_id", "od_state", "od_id"], false),
@@ -55,32 +54,12 @@ const INDEXES: &[(C, C, &[C], bool)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in tables() {
-            let mut stmt = Table::create().table(table).take();
-            for col in cols {
-                stmt.col(col);
-            }
-            manager.create_table(stmt).await?;
-        }
-        for &(name, table, cols, unique) in INDEXES {
-            let mut stmt = Index::create().name(name).table(table).take();
-            for &col in cols {
-                stmt.col(col);
-            }
-            if unique {
-                stmt.unique();
-            }
-            manager.create_index(stmt).await?;
-        }
+        crate::kit::create(manager, tables(), INDEXES).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, _) in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(table).take())
-                .await?;
-        }
+        crate::kit::drop(manager, tables()).await?;
         Ok(())
     }
 }
