@@ -17,9 +17,8 @@ pub static ON_WRITE: &[(&str, Mapper)] = &[
         vec![command("voicemail", "voicemail reload")]
     }),
     ("musiconhold", |_, _| vec![command("moh", "moh reload")]),
-    ("conference", |_, _| {
-        vec![module_reload("app_confbridge.so")]
-    }),
+    // The rows are app_meetme's realtime `meetme` family.
+    ("conference", |_, _| vec![module_reload("app_meetme.so")]),
 ];
 
 /// The node actions of one write, deduplicated (the same refresh asked twice is sent once).

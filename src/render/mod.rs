@@ -486,9 +486,14 @@ fn plain(out: &Output) -> String {
                 Some(h) => h.to_string(),
                 None => t.columns.join("|"),
             };
+            // A header that ends with `|` (VOICEMAIL list) means every row does too.
+            let trailing = s.ends_with('|');
             s.push('\n');
             for row in &t.rows {
                 plain_row(row, &mut s);
+                if trailing {
+                    s.insert(s.len() - 1, '|');
+                }
             }
             s
         }

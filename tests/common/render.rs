@@ -123,6 +123,10 @@ impl Shape {
                         .map(|v| v.as_str().unwrap_or(""))
                         .collect();
                     s.push_str(&cells.join("|"));
+                    // Upstream's VOICEMAIL list ends its header and its rows with `|`.
+                    if header.ends_with('|') {
+                        s.push('|');
+                    }
                     s.push('\n');
                 }
                 s
