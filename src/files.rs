@@ -362,3 +362,113 @@ mod tests {
         std::fs::remove_file(&outside).unwrap();
     }
 }
+
+// --- Files that may have outlived their rows ---------------------------------------------------
+
+/// A store of files that rows refer to by name. A delete records, in its own transaction, each
+/// name it may have orphaned ([`release`]); after the commit [`collect`] removes the file only if
+/// no row refers to that name any more (a new row may have taken it meanwhile).
+pub struct FileStore {
+    pub name: &'static str,
+    root: fn(&crate::config::Config) -> PathBuf,
+    /// The table and column whose rows name the files.
+    table: &'static str,
+    column: &'static str,
+    /// The file's path under the root, from the name a row holds.
+    path: fn(&str) -> ApiResult<String>,
+}
+
+/// The content-addressed media store: rows hold the SHA-256 that names the content.
+pub static MEDIA: FileStore = FileStore {
+    name: "media",
+    root: crate::config::Config::media_dir,
+    table: "me_mediafiles",
+    column: "me_sha256",
+    path: crate::media::relative,
+};
+
+/// The voicemail spool: message rows hold the path under the spool.
+pub static VOICEMAIL: FileStore = FileStore {
+    name: "voicemail",
+    root: crate::config::Config::voicemail_dir,
+    table: "voicemail_messages",
+    column: "recording",
+    path: |name| Ok(name.to_string()),
+};
+
+static STORES: &[&FileStore] = &[&MEDIA, &VOICEMAIL];
+
+/// Note, inside a write transaction, that the file `name` of `store` may have lost its last row.
+pub async fn release(
+    conn: &impl sea_orm::ConnectionTrait,
+    store: &FileStore,
+    name: &str,
+) -> ApiResult<()> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    let mut ins = sea_orm::sea_query::Query::insert();
+    ins.into_table("fg_filegarbage")
+        .columns(["fg_store", "fg_name"])
+        .values_panic([store.name.into(), name.into()]);
+    conn.execute(&ins).await?;
+    Ok(())
+}
+
+/// After a commit: remove released files that no row refers to any more. Failures are logged
+/// and stay queued for the next run; they never fail the request that caused them.
+pub async fn collect(db: &crate::db::Db, config: &crate::config::Config) {
+    for store in STORES {
+        if let Err(e) = collect_store(db, config, store).await {
+            tracing::warn!("{} clean-up: {e}", store.name);
+        }
+    }
+}
+
+async fn collect_store(
+    db: &crate::db::Db,
+    config: &crate::config::Config,
+    store: &FileStore,
+) -> ApiResult<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    use sea_orm::ConnectionTrait;
+    let mut q = Query::select();
+    q.distinct()
+        .column("fg_name")
+        .from("fg_filegarbage")
+        .and_where(Expr::col("fg_store").eq(store.name))
+        .limit(1000);
+    let names: Vec<String> = db
+        .conn
+        .query_all(&q)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect();
+    let root = (store.root)(config);
+    for name in names {
+        let txn = db.begin_write().await?;
+        let mut used = Query::select();
+        used.expr(Expr::cust("COUNT(*)"))
+            .from(store.table)
+            .and_where(Expr::col(store.column).eq(name.clone()));
+        let unused = crate::objects::engine::count(&*txn, used).await? == 0;
+        // A name that could never be served, or a file already gone: nothing to remove.
+        if let (true, true, Ok(rel)) = (unused, root.is_dir(), (store.path)(&name)) {
+            match resolve_inside(&root, &rel) {
+                Ok(path) => tokio::fs::remove_file(&path)
+                    .await
+                    .map_err(crate::error::internal)?,
+                Err(ApiError::NotFound(_) | ApiError::Invalid(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut del = Query::delete();
+        del.from_table("fg_filegarbage")
+            .and_where(Expr::col("fg_store").eq(store.name))
+            .and_where(Expr::col("fg_name").eq(name));
+        txn.execute(&del).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}

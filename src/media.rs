@@ -5,9 +5,9 @@
 //!
 //! Bytes are written (to a temporary name, then renamed) before the row that points at them
 //! commits, and again after, so a concurrent clean-up can never leave a row without its bytes.
-//! A delete puts the SHA-256 of content that may have lost its last row in `mg_mediagarbage` in
-//! the same transaction; [`collect`] removes such files after the commit, only if no row refers
-//! to that content any more.
+//! A delete releases the SHA-256 of content that may have lost its last row
+//! ([`crate::files::release`], in the same transaction); the file goes after the commit, only if
+//! no row refers to that content any more.
 //!
 //! Audio types are recognised by content, never by the client's file name:
 //! - WAV: `RIFF` at 0 and `WAVE` at 8;
@@ -21,11 +21,8 @@
 //!
 //! Anything else is refused; so is content over [`MAX_BYTES`].
 
-use crate::db::Db;
-use crate::error::{internal, ApiError, ApiResult};
+use crate::error::{internal, ApiResult};
 use crate::files::{resolve_inside, resolve_new_inside};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::ConnectionTrait;
 use std::path::Path;
 
 /// The largest media file accepted (16 MiB: about 35 minutes of 8 kHz WAV).
@@ -151,7 +148,8 @@ pub fn digests(bytes: &[u8]) -> (String, String) {
 }
 
 /// The store-relative name of content `sha256` (checked to be 64 hex digits).
-fn relative(sha256: &str) -> ApiResult<String> {
+/// The path of content `sha256` under the store's root.
+pub(crate) fn relative(sha256: &str) -> ApiResult<String> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(internal(format!("not a sha256: {sha256:?}")));
     }
@@ -177,62 +175,6 @@ pub async fn store(dir: &Path, sha256: &str, bytes: &[u8]) -> ApiResult<()> {
     if let Err(e) = tokio::fs::rename(&tmp, &target).await {
         let _ = tokio::fs::remove_file(&tmp).await;
         return Err(internal(e));
-    }
-    Ok(())
-}
-
-/// Note, inside a write transaction, that content `sha256` may have lost its last row.
-pub async fn release(conn: &impl ConnectionTrait, sha256: &str) -> ApiResult<()> {
-    if sha256.is_empty() {
-        return Ok(());
-    }
-    let mut ins = Query::insert();
-    ins.into_table("mg_mediagarbage")
-        .columns(["mg_sha256"])
-        .values_panic([sha256.into()]);
-    conn.execute(&ins).await?;
-    Ok(())
-}
-
-/// After a commit: remove stored content that no row refers to any more. Failures are logged
-/// and left queued for the next run; they never fail the request that caused them.
-pub async fn collect(db: &Db, dir: &Path) {
-    if let Err(e) = try_collect(db, dir).await {
-        tracing::warn!("media clean-up: {e}");
-    }
-}
-
-async fn try_collect(db: &Db, dir: &Path) -> ApiResult<()> {
-    let mut q = Query::select();
-    q.distinct()
-        .column("mg_sha256")
-        .from("mg_mediagarbage")
-        .limit(1000);
-    let hashes: Vec<String> = db
-        .conn
-        .query_all(&q)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-        .collect();
-    for sha in hashes {
-        let txn = db.begin_write().await?;
-        let mut used = Query::select();
-        used.expr(Expr::cust("COUNT(*)"))
-            .from("me_mediafiles")
-            .and_where(Expr::col("me_sha256").eq(sha.clone()));
-        if crate::objects::engine::count(&*txn, used).await? == 0 {
-            match path_of(dir, &sha) {
-                Ok(path) => tokio::fs::remove_file(&path).await.map_err(internal)?,
-                Err(ApiError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let mut del = Query::delete();
-        del.from_table("mg_mediagarbage")
-            .and_where(Expr::col("mg_sha256").eq(sha));
-        txn.execute(&del).await?;
-        txn.commit().await?;
     }
     Ok(())
 }

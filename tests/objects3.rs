@@ -628,7 +628,7 @@ backend_tests! {
         assert_eq!(binary(ctx, &ctx.admin, "BETA", b, None).await.body, wav(3));
         ctx.mdb(&ctx.admin, Some("BETA"), "mediafile", "delete").id(b).post().await;
         assert_eq!(stored(ctx), Vec::<String>::new());
-        assert_eq!(ctx.count("mg_mediagarbage").await, 0);
+        assert_eq!(ctx.count("fg_filegarbage").await, 0);
     }
 
     /// Deleting a tenant: refused while it owns rows; with cascade=yes everything it owns goes

@@ -8,7 +8,7 @@ use super::support::{target_row, tenant_values};
 use super::Kind::*;
 use super::{opt, read_action, req, ro, write_action, ActionCx, Behavior, Object, Op, WriteCx};
 use crate::error::{internal, ApiError, ApiResult};
-use crate::files::FileBody;
+use crate::files::{self, FileBody};
 use crate::media;
 use crate::render::Output;
 use async_trait::async_trait;
@@ -105,7 +105,7 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
         .and_where(Expr::col("me_id").eq(id));
     txn.execute(&upd).await?;
     if old != sha {
-        media::release(&*txn, &old).await?;
+        files::release(&*txn, &files::MEDIA, &old).await?;
     }
     txn.commit().await?;
     // Again after the commit: a clean-up that ran in between may have taken identical content.
@@ -151,7 +151,7 @@ impl Behavior for MediafileBehavior {
                 .as_ref()
                 .and_then(|r| r.get("me_sha256"))
                 .unwrap_or_default();
-            media::release(cx.txn, sha).await?;
+            files::release(cx.txn, &files::MEDIA, sha).await?;
         }
         Ok(())
     }
@@ -165,7 +165,7 @@ impl Behavior for MediafileBehavior {
 
     async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
         for sha in tenant_values(txn, "me_mediafiles", "me_sha256", "me_te_id", te_id).await? {
-            media::release(txn, &sha).await?;
+            files::release(txn, &files::MEDIA, &sha).await?;
         }
         Ok(())
     }

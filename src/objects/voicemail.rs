@@ -24,7 +24,7 @@ use crate::proxyapi::params::Upload;
 use crate::render::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Value};
 use std::path::Path;
 
 pub static VOICEMAIL: Object = Object {
@@ -57,6 +57,16 @@ pub static VOICEMAIL: Object = Object {
     behavior: &VoicemailBehavior,
 };
 
+/// Queue the files of the messages `q` selects (their `recording`) for removal after commit.
+async fn release_recordings(txn: &DatabaseTransaction, q: SelectStatement) -> ApiResult<()> {
+    for row in txn.query_all(&q).await? {
+        if let Ok(Some(name)) = row.try_get_by_index::<Option<String>>(0) {
+            crate::files::release(txn, &crate::files::VOICEMAIL, &name).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Asterisk's voicemail folders.
 pub const FOLDERS: &[&str] = &["INBOX", "Old", "Work", "Family", "Friends", "Urgent"];
 
@@ -80,16 +90,32 @@ impl Behavior for VoicemailBehavior {
         Ok(())
     }
 
-    /// A box goes with its messages (rows here; files once the row is gone).
+    /// A box goes with its messages: the rows here, their files after the commit.
     async fn after_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
         if let (Op::Delete, Some(before), Some(t)) = (cx.op, &cx.before, &cx.tenant) {
+            let mailbox = before.get("mailbox").unwrap_or_default();
+            let mut q = Query::select();
+            q.column("recording")
+                .from("voicemail_messages")
+                .and_where(Expr::col("te_id").eq(t.id))
+                .and_where(Expr::col("mailboxuser").eq(mailbox));
+            release_recordings(cx.txn, q).await?;
             let mut del = Query::delete();
             del.from_table("voicemail_messages")
                 .and_where(Expr::col("te_id").eq(t.id))
-                .and_where(Expr::col("mailboxuser").eq(before.get("mailbox").unwrap_or_default()));
+                .and_where(Expr::col("mailboxuser").eq(mailbox));
             cx.txn.execute(&del).await?;
         }
         Ok(())
+    }
+
+    /// The tenant's message rows go with it (housekeeping); their files after the commit.
+    async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
+        let mut q = Query::select();
+        q.column("recording")
+            .from("voicemail_messages")
+            .and_where(Expr::col("te_id").eq(te_id));
+        release_recordings(txn, q).await
     }
 
     async fn action(&self, cx: &ActionCx<'_>, name: &str) -> ApiResult<Output> {

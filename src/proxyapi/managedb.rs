@@ -37,16 +37,16 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         };
         let out = obj.behavior.action(&cx, &action).await;
         if special.writes && out.is_ok() {
-            crate::media::collect(&state.db, &state.config.media_dir()).await;
+            crate::files::collect(&state.db, &state.config).await;
         }
         return out;
     }
     let db = &state.db;
     if action == "delete" && obj.crud {
-        // A delete may release stored media (a media file, a tenant's): clean up after commit.
+        // A delete may release stored files (media, voicemail): clean up after commit.
         let out = engine::delete(db, caller, obj, params).await;
         if out.is_ok() {
-            crate::media::collect(db, &state.config.media_dir()).await;
+            crate::files::collect(db, &state.config).await;
         }
         return out;
     }
