@@ -143,8 +143,6 @@ const NOT_YET: &[&str] = &[
     "sms",
     "campaign",
     "responsepath",
-    "usergroup",
-    "virtualext",
     "queuereset",
     "reboot",
     "unregister",

@@ -478,7 +478,7 @@ backend_tests! {
             assert_shape(&r, &Shape::Table(rows.clone(), "Mailbox|Fullname|Email|Attach|"), f);
         }
         vm(ctx, &ctx.rw, "ACME", "list").p("mailbox", "103").get().await
-            .is_plain("Mailbox|Fullname|Email|Attach|\n103|Ann|ann@example.com|yes\n");
+            .is_plain("Mailbox|Fullname|Email|Attach|\n103|Ann|ann@example.com|yes|\n");
 
         // Messages: uploaded, listed, served whole and by range.
         let audio = wav(4000);
@@ -734,5 +734,192 @@ backend_tests! {
         ctx.req().p("reqtype", "PHONEBOOK").p("key", &ctx.admin).p("subreqtype", "getall").p("phonebook", "Office").get().await
             .is_error("parameter 'tenant' is required for PHONEBOOK with an admin key");
         assert_eq!(ctx.snapshot().await + &ctx.count("pd_phonebookdetails").await.to_string() + &ctx.count("pe_phonebookentries").await.to_string() + &ctx.count("pb_phonebooks").await.to_string(), before);
+    }
+}
+
+/// Files under `dir` (recursively); 0 when it does not exist.
+fn files_under(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 })
+        .sum()
+}
+
+fn vx<'c>(ctx: &'c Ctx, key: &str, tenant: &str, action: &str) -> Req<'c> {
+    rq(ctx, "VIRTUALEXT", key, Some(tenant), action)
+}
+
+fn ug<'c>(ctx: &'c Ctx, key: &str, action: &str) -> Req<'c> {
+    rq(ctx, "USERGROUP", key, None, action)
+}
+
+backend_tests! {
+    /// Deleting a box removes its message files after the commit; a tenant deleted with
+    /// `cascade=yes` takes its voicemail files along; other boxes and tenants keep theirs.
+    async fn voicemail_files_follow_their_rows(ctx) {
+        let spool = ctx.config.voicemail_dir();
+        let b103 = ctx.add(&ctx.rw, Some("ACME"), "voicemail", json!({ "mailbox": "103" })).await;
+        ctx.add(&ctx.rw, Some("ACME"), "voicemail", json!({ "mailbox": "104" })).await;
+        ctx.add(&ctx.admin, Some("BETA"), "voicemail", json!({ "mailbox": "103" })).await;
+        put_message(ctx, &ctx.rw, "ACME", "103", wav(1)).await;
+        put_message(ctx, &ctx.rw, "ACME", "103", wav(2)).await;
+        put_message(ctx, &ctx.rw, "ACME", "104", wav(3)).await;
+        put_message(ctx, &ctx.admin, "BETA", "103", wav(4)).await;
+        assert_eq!(files_under(&spool.join("ACME/103")), 2);
+        assert_eq!(files_under(&spool.join("ACME/104")), 1);
+
+        ctx.mdb(&ctx.rw, Some("ACME"), "voicemail", "delete").id(id_of(&b103, "uniqueid")).post().await;
+        assert_eq!(files_under(&spool.join("ACME/103")), 0);
+        assert_eq!(files_under(&spool.join("ACME/104")), 1);
+        assert_eq!(files_under(&spool.join("BETA/103")), 1);
+        assert_eq!(ctx.count("fg_filegarbage").await, 0);
+
+        ctx.mdb(&ctx.admin, None, "tenant", "delete").id(ctx.a.id).p("cascade", "yes").post().await;
+        assert_eq!(ctx.count_where("te_tenants", &format!("te_id = {}", ctx.a.id)).await, 0);
+        assert_eq!(files_under(&spool.join("ACME")), 0);
+        assert_eq!(files_under(&spool.join("BETA/103")), 1);
+        assert_eq!(ctx.count("fg_filegarbage").await, 0);
+        assert_eq!(ctx.count("voicemail_messages").await, 1);
+    }
+
+    /// VIRTUALEXT list / get / set / delete on the tenant's VIRTUAL extensions, in every format.
+    async fn virtualext_lifecycle(ctx) {
+        ctx.ext(&ctx.a, "200", json!({ "ex_tech": "VIRTUAL", "ex_name": "Mobile Ann" })).await;
+        ctx.ext(&ctx.a, "201", json!({ "ex_tech": "VIRTUAL" })).await;
+        ctx.ext(&ctx.a, "202", json!({})).await;
+        ctx.ext(&ctx.b, "200", json!({ "ex_tech": "VIRTUAL" })).await;
+
+        let unset = |n: &str, name: &str| json!({ "ex_number": n, "ex_name": name, "vx_destination": null, "vx_ringtime": null, "vx_enabled": null });
+        assert_eq!(
+            vx(ctx, &ctx.ro, "ACME", "list").fmt("json").get().await.json(),
+            json!([unset("200", "Mobile Ann"), unset("201", "Ext 201")])
+        );
+
+        let set = vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "+390612345").fmt("json").post().await.json();
+        assert_eq!(set, json!({ "ex_number": "200", "ex_name": "Mobile Ann", "vx_destination": "+390612345", "vx_ringtime": "30", "vx_enabled": "on" }));
+        // Partial updates keep the rest.
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("enabled", "off").p("ringtime", "45").post().await;
+        let rows = vec![
+            json!({ "ex_number": "200", "ex_name": "Mobile Ann", "vx_destination": "+390612345", "vx_ringtime": "45", "vx_enabled": "" }),
+            unset("201", "Ext 201"),
+        ];
+        for f in FORMATS {
+            let r = vx(ctx, &ctx.ro, "ACME", "list").in_format(f).get().await;
+            assert_shape(&r, &Shape::Table(rows.clone(), "Number|Name|Destination|Ringtime|Enabled"), f);
+        }
+        let got = vx(ctx, &ctx.ro, "ACME", "get").p("number", "200").fmt("json").get().await.json();
+        assert_eq!(got["vx_ringtime"], "45");
+
+        // BETA's extension 200 is its own; ACME's key cannot reach it.
+        vx(ctx, &ctx.admin, "BETA", "set").p("number", "200").p("destination", "555").post().await;
+        assert_eq!(vx(ctx, &ctx.rw, "ACME", "get").p("number", "200").fmt("json").get().await.json()["vx_destination"], "+390612345");
+        vx(ctx, &ctx.rw, "BETA", "list").get().await.is_too_bad();
+
+        // delete forgets the destination; a second delete has nothing to forget.
+        vx(ctx, &ctx.rw, "ACME", "delete").p("number", "200").post().await.is_plain("OK");
+        assert_eq!(vx(ctx, &ctx.ro, "ACME", "get").p("number", "200").fmt("json").get().await.json()["vx_destination"], Value::Null);
+        vx(ctx, &ctx.rw, "ACME", "delete").p("number", "200").post().await
+            .is_error("parameter 'number': extension 200 has no destination");
+
+        // Deleting the extension takes its row along.
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "201").p("destination", "777").post().await;
+        let ext201 = ctx.list(&ctx.rw, Some("ACME"), "extension").await;
+        let id = ext201.as_object().unwrap().values().find(|e| e["ex_number"] == "201").map(|e| id_of(e, "ex_id")).unwrap();
+        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "delete").id(id).post().await;
+        assert_eq!(ctx.count_where("vx_virtualexts", &format!("vx_te_id = {}", ctx.a.id)).await, 0);
+        assert_eq!(ctx.count_where("vx_virtualexts", &format!("vx_te_id = {}", ctx.b.id)).await, 1);
+    }
+
+    /// Bad input names the parameter and changes nothing; read-only keys change nothing.
+    async fn virtualext_refusals(ctx) {
+        ctx.ext(&ctx.a, "200", json!({ "ex_tech": "VIRTUAL" })).await;
+        ctx.ext(&ctx.a, "202", json!({})).await;
+        let before = ctx.snapshot().await;
+        vx(ctx, &ctx.ro, "ACME", "set").p("number", "200").p("destination", "555").post().await
+            .is_error("this key is read-only; VIRTUALEXT set needs a read/write key");
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").post().await
+            .is_error("parameter 'destination' is required to set a virtual extension up");
+        for bad in ["+39 06", "abc", "+", "12345678901234567890123456789012"] {
+            vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", bad).post().await
+                .is_error("parameter 'destination' must be a number: an optional '+', then 1 to 31 digits, '*' or '#'");
+        }
+        for bad in ["4", "301", "ten"] {
+            vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "555").p("ringtime", bad).post().await
+                .is_error("parameter 'ringtime' must be whole seconds from 5 to 300");
+        }
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "555").p("enabled", "maybe").post().await
+            .is_error("parameter 'enabled' must be on or off");
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "202").p("destination", "555").post().await
+            .is_error("parameter 'number': extension 202 is PJSIP, not VIRTUAL");
+        vx(ctx, &ctx.rw, "ACME", "set").p("number", "999").p("destination", "555").post().await
+            .is_error("parameter 'number': no extension 999 in tenant ACME");
+        vx(ctx, &ctx.rw, "ACME", "get").post().await.is_error("parameter 'number' is required");
+        vx(ctx, &ctx.rw, "ACME", "get").p("number", "2x").post().await
+            .is_error("parameter 'number' must be an extension number (digits only)");
+        vx(ctx, &ctx.rw, "ACME", "frob").post().await
+            .is_error("parameter 'action': 'frob' is not one of list, get, set, delete");
+        rq(ctx, "VIRTUALEXT", &ctx.admin, None, "list").get().await
+            .is_error("parameter 'tenant' is required for VIRTUALEXT with an admin key");
+        assert_eq!(ctx.snapshot().await, before);
+    }
+
+    /// USERGROUP: groups of web users, admin keys only.
+    async fn usergroup_lifecycle(ctx) {
+        let added = ug(ctx, &ctx.admin, "add").p("name", "Support").fmt("json").post().await.json();
+        assert_eq!(added["up_name"], "Support");
+        let gid = id_of(&added, "up_id");
+        ctx.add(&ctx.admin, None, "user", json!({ "us_username": "ann", "us_password": "s3cret-pass" })).await;
+        ctx.add(&ctx.admin, None, "user", json!({ "us_username": "bob", "us_password": "s3cret-pass" })).await;
+
+        let set = ug(ctx, &ctx.admin, "set").p("user", "ann").p("group", "support").fmt("json").post().await.json();
+        assert_eq!((set["us_username"].as_str(), set["up_name"].as_str()), (Some("ann"), Some("Support")));
+        ug(ctx, &ctx.admin, "set").p("user", "bob").p("group", gid.to_string()).post().await;
+        let members = ug(ctx, &ctx.admin, "members").p("group", "Support").fmt("json").get().await.json();
+        let names: Vec<&str> = members.as_array().unwrap().iter().map(|m| m["us_username"].as_str().unwrap()).collect();
+        assert_eq!(names, ["ann", "bob"]);
+        for f in FORMATS {
+            let r = ug(ctx, &ctx.admin, "list").in_format(f).get().await;
+            let rows = vec![json!({ "up_id": gid.to_string(), "up_name": "Support", "users": "2" })];
+            assert_shape(&r, &Shape::Table(rows, "up_id|up_name|users"), f);
+        }
+        ug(ctx, &ctx.admin, "delete").p("group", "Support").post().await
+            .is_error("group 'Support' still has 2 user(s); move them to another group first");
+        // An empty group takes a user out.
+        let out = ug(ctx, &ctx.admin, "set").p("user", "ann").p("group", "").fmt("json").post().await.json();
+        assert_eq!(out["up_id"], Value::Null);
+        ug(ctx, &ctx.admin, "set").p("user", "bob").post().await;
+        assert_eq!(ug(ctx, &ctx.admin, "get").p("user", "bob").fmt("json").get().await.json()["up_name"], Value::Null);
+        ug(ctx, &ctx.admin, "delete").p("group", gid.to_string()).post().await.is_plain("OK");
+        assert_eq!(ctx.count("up_userprofiles").await, 0);
+    }
+
+    /// Tenant keys and read-only admin keys are refused; bad names and unknown users or groups
+    /// are errors naming the parameter; nothing changes.
+    async fn usergroup_refusals(ctx) {
+        ug(ctx, &ctx.admin, "add").p("name", "Support").post().await;
+        ctx.add(&ctx.admin, None, "user", json!({ "us_username": "ann", "us_password": "s3cret-pass" })).await;
+        let (_, ro_admin) = ctx.mint(KeySpec { admin: true, read_only: true, ..Default::default() }).await;
+        let before = ctx.snapshot().await;
+        ug(ctx, &ctx.rw, "list").get().await.is_too_bad();
+        rq(ctx, "USERGROUP", &ctx.rw, Some("ACME"), "add").p("name", "x").post().await.is_too_bad();
+        ug(ctx, &ro_admin, "set").p("user", "ann").p("group", "Support").post().await
+            .is_error("this key is read-only; USERGROUP set needs a read/write key");
+        ug(ctx, &ctx.admin, "add").p("name", "SUPPORT").post().await
+            .is_error("parameter 'name': group 'SUPPORT' already exists");
+        for bad in ["123", "a\u{7}b", &"x".repeat(81)] {
+            ug(ctx, &ctx.admin, "add").p("name", bad).post().await
+                .is_error("parameter 'name' must be 1 to 80 characters without control characters, not only digits");
+        }
+        ug(ctx, &ctx.admin, "set").p("user", "zed").p("group", "Support").post().await
+            .is_error("parameter 'user': no user 'zed'");
+        ug(ctx, &ctx.admin, "set").p("user", "ann").p("group", "Nope").post().await
+            .is_error("parameter 'group': no group 'Nope'");
+        ug(ctx, &ctx.admin, "members").get().await.is_error("parameter 'group' is required");
+        ug(ctx, &ctx.admin, "frob").get().await
+            .is_error("parameter 'action': 'frob' is not one of list, add, delete, members, get, set");
+        assert_eq!(ctx.snapshot().await, before);
+        // The read-only admin may still read.
+        ug(ctx, &ro_admin, "list").fmt("json").get().await.json().as_array().map(|a| assert_eq!(a.len(), 1)).unwrap();
     }
 }

@@ -247,7 +247,7 @@ backend_tests! {
             }
         }
         // Reqtypes that would change live state are refused too (not served, or not allowed).
-        for reqtype in ["DIAL", "HANGUP", "QUEUE", "AGENT", "DND", "SETFLOW", "PHONEBOOK", "SETTING", "BALANCE", "AUTHTOKEN", "CDR", "VOICEMAIL"] {
+        for reqtype in ["DIAL", "HANGUP", "QUEUE", "AGENT", "DND", "SETFLOW", "PHONEBOOK", "SETTING", "BALANCE", "AUTHTOKEN", "CDR", "VOICEMAIL", "VIRTUALEXT", "USERGROUP"] {
             let r = ctx.req().p("reqtype", reqtype).p("key", &ctx.ro).p("tenant", "ACME").p("action", "set").p("value", "on").get().await;
             assert!(r.is_any_error(), "{reqtype}: {}", r.text());
         }

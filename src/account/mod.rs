@@ -1,9 +1,11 @@
 //! Account-level reqtypes: BALANCE, LICENSEDAYS, CHECKAUTH, GETWEBRTCAUTH, AUTHTOKEN,
-//! VOICEMAIL, PHONEBOOKS and PHONEBOOK.
+//! VOICEMAIL, PHONEBOOKS, PHONEBOOK, USERGROUP and VIRTUALEXT.
 
 mod balance;
 mod login;
 mod phonebook;
+mod usergroup;
+mod virtualext;
 mod voicemail;
 
 use crate::app::AppState;
@@ -25,6 +27,8 @@ pub const REQTYPES: &[&str] = &[
     "voicemail",
     "phonebooks",
     "phonebook",
+    "usergroup",
+    "virtualext",
 ];
 
 pub async fn handle(
@@ -43,6 +47,8 @@ pub async fn handle(
         "voicemail" => voicemail::voicemail(state, caller, params).await,
         "phonebooks" => phonebook::phonebooks(state, caller, params).await,
         "phonebook" => phonebook::phonebook(state, caller, params).await,
+        "usergroup" => usergroup::usergroup(state, caller, params).await,
+        "virtualext" => virtualext::virtualext(state, caller, params).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()

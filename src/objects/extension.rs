@@ -45,7 +45,8 @@ pub static EXTENSION: Object = Object {
         "EXT-NOANSWER",
         "EXT-OFFLINE",
     ],
-    children: &[],
+    // A virtual extension's forwarding target (VIRTUALEXT) goes with it.
+    children: &[("vx_virtualexts", "vx_ex_id")],
     actions: &[],
     behavior: &ExtensionBehavior,
 };

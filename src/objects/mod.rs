@@ -335,6 +335,7 @@ pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
     ("st_settings", "st_te_id"),
     ("bt_balancetransactions", "bt_te_id"),
     ("at_authtokens", "at_te_id"),
+    ("vx_virtualexts", "vx_te_id"),
 ];
 
 /// Checks shared by descriptors.
