@@ -783,82 +783,87 @@ backend_tests! {
         assert_eq!(ctx.count("voicemail_messages").await, 1);
     }
 
-    /// VIRTUALEXT list / get / set / delete on the tenant's VIRTUAL extensions, in every format.
+    /// VIRTUALEXT: real extensions join and leave virtual ones (with a PIN when one is set);
+    /// list in every format; memberships go with either extension.
     async fn virtualext_lifecycle(ctx) {
-        ctx.ext(&ctx.a, "200", json!({ "ex_tech": "VIRTUAL", "ex_name": "Mobile Ann" })).await;
-        ctx.ext(&ctx.a, "201", json!({ "ex_tech": "VIRTUAL" })).await;
-        ctx.ext(&ctx.a, "202", json!({})).await;
+        ctx.ext(&ctx.a, "200", json!({ "ex_tech": "VIRTUAL", "ex_name": "Team" })).await;
+        let ext101 = ctx.ext(&ctx.a, "101", json!({ "ex_name": "Ann" })).await;
+        ctx.ext(&ctx.a, "102", json!({ "ex_name": "Bo" })).await;
         ctx.ext(&ctx.b, "200", json!({ "ex_tech": "VIRTUAL" })).await;
+        ctx.ext(&ctx.b, "101", json!({})).await;
 
-        let unset = |n: &str, name: &str| json!({ "ex_number": n, "ex_name": name, "vx_destination": null, "vx_ringtime": null, "vx_enabled": null });
-        assert_eq!(
-            vx(ctx, &ctx.ro, "ACME", "list").fmt("json").get().await.json(),
-            json!([unset("200", "Mobile Ann"), unset("201", "Ext 201")])
-        );
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "102").post().await.is_plain("OK");
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").post().await.is_plain("OK");
+        // Joining twice changes nothing.
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").post().await.is_plain("OK");
+        assert_eq!(ctx.count("vm_virtualmembers").await, 2);
 
-        let set = vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "+390612345").fmt("json").post().await.json();
-        assert_eq!(set, json!({ "ex_number": "200", "ex_name": "Mobile Ann", "vx_destination": "+390612345", "vx_ringtime": "30", "vx_enabled": "on" }));
-        // Partial updates keep the rest.
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("enabled", "off").p("ringtime", "45").post().await;
-        let rows = vec![
-            json!({ "ex_number": "200", "ex_name": "Mobile Ann", "vx_destination": "+390612345", "vx_ringtime": "45", "vx_enabled": "" }),
-            unset("201", "Ext 201"),
-        ];
+        let listed = vx(ctx, &ctx.ro, "ACME", "list").fmt("json").get().await.json();
+        let joined = listed[0]["vm_joined"].as_str().unwrap().to_string();
+        assert_eq!(joined.len(), 19, "{listed}");
+        let row = |n: &str, name: &str, j: &str| json!({ "virtual_number": "200", "virtual_name": "Team", "ex_number": n, "ex_name": name, "vm_joined": j });
+        let rows = vec![row("101", "Ann", listed[0]["vm_joined"].as_str().unwrap()), row("102", "Bo", listed[1]["vm_joined"].as_str().unwrap())];
         for f in FORMATS {
-            let r = vx(ctx, &ctx.ro, "ACME", "list").in_format(f).get().await;
-            assert_shape(&r, &Shape::Table(rows.clone(), "Number|Name|Destination|Ringtime|Enabled"), f);
+            let r = vx(ctx, &ctx.ro, "ACME", "list").p("number", "200").in_format(f).get().await;
+            assert_shape(&r, &Shape::Table(rows.clone(), "Virtual|Name|Extension|Extension name|Joined"), f);
         }
-        let got = vx(ctx, &ctx.ro, "ACME", "get").p("number", "200").fmt("json").get().await.json();
-        assert_eq!(got["vx_ringtime"], "45");
 
-        // BETA's extension 200 is its own; ACME's key cannot reach it.
-        vx(ctx, &ctx.admin, "BETA", "set").p("number", "200").p("destination", "555").post().await;
-        assert_eq!(vx(ctx, &ctx.rw, "ACME", "get").p("number", "200").fmt("json").get().await.json()["vx_destination"], "+390612345");
+        // A PIN guards joining once it is set; it can be cleared.
+        vx(ctx, &ctx.rw, "ACME", "setpin").p("number", "200").p("pin", "4321").post().await.is_plain("OK");
+        vx(ctx, &ctx.rw, "ACME", "leave").p("number", "200").p("extension", "101").post().await.is_plain("OK");
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").post().await
+            .is_error("parameter 'pin': wrong PIN for virtual extension 200");
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").p("pin", "1234").post().await
+            .is_error("parameter 'pin': wrong PIN for virtual extension 200");
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").p("pin", "4321").post().await.is_plain("OK");
+        vx(ctx, &ctx.rw, "ACME", "setpin").p("number", "200").post().await.is_plain("OK");
+        vx(ctx, &ctx.rw, "ACME", "leave").p("number", "200").p("extension", "101").post().await;
+        vx(ctx, &ctx.rw, "ACME", "join").p("number", "200").p("extension", "101").post().await.is_plain("OK");
+
+        // BETA's 200 is its own: ACME's members never show there, ACME's key never reaches it.
+        vx(ctx, &ctx.admin, "BETA", "join").p("number", "200").p("extension", "101").post().await.is_plain("OK");
+        assert_eq!(vx(ctx, &ctx.admin, "BETA", "list").fmt("json").get().await.json().as_array().unwrap().len(), 1);
         vx(ctx, &ctx.rw, "BETA", "list").get().await.is_too_bad();
+        assert_eq!(vx(ctx, &ctx.ro, "ACME", "list").fmt("json").get().await.json().as_array().unwrap().len(), 2);
 
-        // delete forgets the destination; a second delete has nothing to forget.
-        vx(ctx, &ctx.rw, "ACME", "delete").p("number", "200").post().await.is_plain("OK");
-        assert_eq!(vx(ctx, &ctx.ro, "ACME", "get").p("number", "200").fmt("json").get().await.json()["vx_destination"], Value::Null);
-        vx(ctx, &ctx.rw, "ACME", "delete").p("number", "200").post().await
-            .is_error("parameter 'number': extension 200 has no destination");
-
-        // Deleting the extension takes its row along.
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "201").p("destination", "777").post().await;
-        let ext201 = ctx.list(&ctx.rw, Some("ACME"), "extension").await;
-        let id = ext201.as_object().unwrap().values().find(|e| e["ex_number"] == "201").map(|e| id_of(e, "ex_id")).unwrap();
-        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "delete").id(id).post().await;
-        assert_eq!(ctx.count_where("vx_virtualexts", &format!("vx_te_id = {}", ctx.a.id)).await, 0);
-        assert_eq!(ctx.count_where("vx_virtualexts", &format!("vx_te_id = {}", ctx.b.id)).await, 1);
+        // Deleting a member extension ends its memberships; leave ALL empties the virtual one.
+        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "delete").id(id_of(&ext101, "ex_id")).post().await;
+        assert_eq!(ctx.count_where("vm_virtualmembers", &format!("vm_te_id = {}", ctx.a.id)).await, 1);
+        vx(ctx, &ctx.rw, "ACME", "leave").p("number", "200").p("extension", "all").post().await.is_plain("OK");
+        assert_eq!(ctx.count_where("vm_virtualmembers", &format!("vm_te_id = {}", ctx.a.id)).await, 0);
+        assert_eq!(ctx.count_where("vm_virtualmembers", &format!("vm_te_id = {}", ctx.b.id)).await, 1);
     }
 
     /// Bad input names the parameter and changes nothing; read-only keys change nothing.
     async fn virtualext_refusals(ctx) {
         ctx.ext(&ctx.a, "200", json!({ "ex_tech": "VIRTUAL" })).await;
-        ctx.ext(&ctx.a, "202", json!({})).await;
+        ctx.ext(&ctx.a, "201", json!({ "ex_tech": "VIRTUAL" })).await;
+        ctx.ext(&ctx.a, "101", json!({})).await;
+        ctx.ext(&ctx.b, "102", json!({})).await;
         let before = ctx.snapshot().await;
-        vx(ctx, &ctx.ro, "ACME", "set").p("number", "200").p("destination", "555").post().await
-            .is_error("this key is read-only; VIRTUALEXT set needs a read/write key");
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").post().await
-            .is_error("parameter 'destination' is required to set a virtual extension up");
-        for bad in ["+39 06", "abc", "+", "12345678901234567890123456789012"] {
-            vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", bad).post().await
-                .is_error("parameter 'destination' must be a number: an optional '+', then 1 to 31 digits, '*' or '#'");
-        }
-        for bad in ["4", "301", "ten"] {
-            vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "555").p("ringtime", bad).post().await
-                .is_error("parameter 'ringtime' must be whole seconds from 5 to 300");
-        }
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "200").p("destination", "555").p("enabled", "maybe").post().await
-            .is_error("parameter 'enabled' must be on or off");
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "202").p("destination", "555").post().await
-            .is_error("parameter 'number': extension 202 is PJSIP, not VIRTUAL");
-        vx(ctx, &ctx.rw, "ACME", "set").p("number", "999").p("destination", "555").post().await
+        let join = |key: &str| vx(ctx, key, "ACME", "join").p("number", "200").p("extension", "101");
+        join(&ctx.ro).post().await.is_error("this key is read-only; VIRTUALEXT join needs a read/write key");
+        vx(ctx, &ctx.ro, "ACME", "setpin").p("number", "200").p("pin", "1234").post().await
+            .is_error("this key is read-only; VIRTUALEXT setpin needs a read/write key");
+        join(&ctx.rw).p("number", "101").post().await
+            .is_error("parameter 'number': extension 101 is PJSIP, not VIRTUAL");
+        join(&ctx.rw).p("extension", "201").post().await
+            .is_error("parameter 'extension': extension 201 is VIRTUAL; only real extensions join");
+        join(&ctx.rw).p("extension", "102").post().await
+            .is_error("parameter 'extension': no extension 102 in tenant ACME");
+        join(&ctx.rw).p("number", "999").post().await
             .is_error("parameter 'number': no extension 999 in tenant ACME");
-        vx(ctx, &ctx.rw, "ACME", "get").post().await.is_error("parameter 'number' is required");
-        vx(ctx, &ctx.rw, "ACME", "get").p("number", "2x").post().await
+        join(&ctx.rw).without("extension").post().await.is_error("parameter 'extension' is required");
+        join(&ctx.rw).p("number", "2x").post().await
             .is_error("parameter 'number' must be an extension number (digits only)");
+        vx(ctx, &ctx.rw, "ACME", "leave").p("number", "200").p("extension", "101").post().await
+            .is_error("parameter 'extension': extension 101 has not joined virtual extension 200");
+        for bad in ["123", "12345678901234", "12a4"] {
+            vx(ctx, &ctx.rw, "ACME", "setpin").p("number", "200").p("pin", bad).post().await
+                .is_error("parameter 'pin' must be 4 to 12 digits");
+        }
         vx(ctx, &ctx.rw, "ACME", "frob").post().await
-            .is_error("parameter 'action': 'frob' is not one of list, get, set, delete");
+            .is_error("parameter 'action': 'frob' is not one of list, join, leave, setpin");
         rq(ctx, "VIRTUALEXT", &ctx.admin, None, "list").get().await
             .is_error("parameter 'tenant' is required for VIRTUALEXT with an admin key");
         assert_eq!(ctx.snapshot().await, before);

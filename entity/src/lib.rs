@@ -50,11 +50,12 @@ pub mod te_tenants;
 pub mod tn_tenantnodes;
 pub mod tp_cdrtemplates;
 pub mod up_userprofiles;
-pub mod vx_virtualexts;
 pub mod us_users;
 pub mod ut_usertenants;
+pub mod vm_virtualmembers;
 pub mod voicemail_messages;
 pub mod voicemail_users;
+pub mod vx_virtualexts;
 
 pub mod prelude {
     pub use super::ak_apikeys::Entity as AkApikeys;
@@ -106,5 +107,6 @@ pub mod prelude {
     pub use super::ut_usertenants::Entity as UtUsertenants;
     pub use super::voicemail_messages::Entity as VoicemailMessages;
     pub use super::voicemail_users::Entity as VoicemailUsers;
+    pub use super::vm_virtualmembers::Entity as VmVirtualmembers;
     pub use super::vx_virtualexts::Entity as VxVirtualexts;
 }

@@ -10,9 +10,7 @@ pub struct Model {
     pub vx_id: i32,
     pub vx_te_id: i32,
     pub vx_ex_id: i32,
-    pub vx_destination: String,
-    pub vx_ringtime: i32,
-    pub vx_enabled: String,
+    pub vx_pin: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

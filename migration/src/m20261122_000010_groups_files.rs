@@ -1,6 +1,6 @@
-//! Virtual extensions' forwarding targets, unique user-group names, and one queue of files that
-//! may have outlived their rows (`fg_filegarbage`, for every file store; it replaces the media
-//! store's own `mg_mediagarbage`, whose pending rows move over).
+//! Virtual extensions (their PIN and the real extensions that joined them), unique user-group
+//! names, and one queue of files that may have outlived their rows (`fg_filegarbage`, for every
+//! file store; it replaces the media store's own `mg_mediagarbage`, whose pending rows move over).
 
 use crate::kit::{self, *};
 use sea_orm_migration::prelude::*;
@@ -8,9 +8,9 @@ use sea_orm_migration::prelude::*;
 fn tables() -> Vec<(C, Vec<ColumnDef>)> {
     vec![
         ("fg_filegarbage", vec![id("fg_id"), s("fg_store", 20), s("fg_name", 255)]),
-        ("vx_virtualexts", vec![
-            id("vx_id"), te("vx_te_id"), int("vx_ex_id"), s("vx_destination", 32),
-            int("vx_ringtime"), s("vx_enabled", 3),
+        ("vx_virtualexts", vec![id("vx_id"), te("vx_te_id"), int("vx_ex_id"), s("vx_pin", 12)]),
+        ("vm_virtualmembers", vec![
+            id("vm_id"), te("vm_te_id"), int("vm_vx_ex_id"), int("vm_ex_id"), dt("vm_joined"),
         ]),
     ]
 }
@@ -19,6 +19,9 @@ const INDEXES: &[IndexDef] = &[
     ("idx_fg_filegarbage_fg_store_fg_name", "fg_filegarbage", &["fg_store", "fg_name"], false),
     ("uq_vx_virtualexts_vx_ex_id", "vx_virtualexts", &["vx_ex_id"], true),
     ("idx_vx_virtualexts_vx_te_id", "vx_virtualexts", &["vx_te_id"], false),
+    ("uq_vm_virtualmembers_vm_vx_ex_id_vm_ex_id", "vm_virtualmembers", &["vm_vx_ex_id", "vm_ex_id"], true),
+    ("idx_vm_virtualmembers_vm_ex_id", "vm_virtualmembers", &["vm_ex_id"], false),
+    ("idx_vm_virtualmembers_vm_te_id", "vm_virtualmembers", &["vm_te_id"], false),
     ("uq_up_userprofiles_up_name", "up_userprofiles", &["up_name"], true),
 ];
 

@@ -96,6 +96,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         bl_calleridblacklist,
         fg_filegarbage,
         vx_virtualexts,
+        vm_virtualmembers,
         cdr,
         sc_simplecdrs,
         queue_log,

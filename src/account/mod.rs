@@ -48,7 +48,7 @@ pub async fn handle(
         "phonebooks" => phonebook::phonebooks(state, caller, params).await,
         "phonebook" => phonebook::phonebook(state, caller, params).await,
         "usergroup" => usergroup::usergroup(state, caller, params).await,
-        "virtualext" => virtualext::virtualext(state, caller, params).await,
+        "virtualext" => virtualext::virtualext(state, caller, params, ip).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()

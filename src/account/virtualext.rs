@@ -1,11 +1,11 @@
-//! `reqtype=VIRTUALEXT`: where the tenant's VIRTUAL extensions send their calls.
+//! `reqtype=VIRTUALEXT`: real extensions joining and leaving the tenant's VIRTUAL extensions.
 //!
-//! A VIRTUAL extension has no device. When it is called, the dialplan reads its row of
-//! `vx_virtualexts` (func_odbc, see README) and, when `vx_enabled` is `on`, dials
-//! `vx_destination` through the tenant's outbound routes for `vx_ringtime` seconds.
+//! A VIRTUAL extension has no device of its own: it groups the real extensions that joined it
+//! (hot desks, a team number), and a call to it rings them all (the dialplan reads
+//! `vm_virtualmembers` with func_odbc; see README). It may have a PIN that joining must give.
 //!
-//! `action=list` (default) | `get` (`number`) | `set` (`number`, `destination`, `ringtime`,
-//! `enabled`) | `delete` (`number`: forget the destination). Only extensions of tech VIRTUAL.
+//! `action=list` (default; optional `number`) | `join` (`number`, `extension`, `pin`) | `leave`
+//! (`number`, `extension` or `ALL`) | `setpin` (`number`, `pin`; no `pin` clears it).
 
 use super::tenant_of;
 use crate::app::AppState;
@@ -14,196 +14,222 @@ use crate::db::CellType;
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
-use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::ConnectionTrait;
+use std::net::IpAddr;
+use subtle::ConstantTimeEq;
 
-const COLUMNS: [&str; 5] = ["ex_number", "ex_name", "vx_destination", "vx_ringtime", "vx_enabled"];
-const TYPES: [CellType; 5] = [
-    CellType::Text,
-    CellType::Text,
-    CellType::Text,
-    CellType::Int,
-    CellType::Text,
-];
-const DEFAULT_RINGTIME: i32 = 30;
-
-pub async fn virtualext(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+pub async fn virtualext(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+    ip: IpAddr,
+) -> ApiResult<Output> {
     let t = tenant_of(caller, "VIRTUALEXT")?;
     let db = &state.db;
     let action = params.word("action").unwrap_or_else(|| "list".into());
+    if action == "list" {
+        return list(db, t, params).await;
+    }
+    if !matches!(action.as_str(), "join" | "leave" | "setpin") {
+        return Err(ApiError::invalid(format!(
+            "parameter 'action': '{action}' is not one of list, join, leave, setpin"
+        )));
+    }
+    caller.require_write(&format!("VIRTUALEXT {action}"))?;
+    let txn = db.begin_write().await?;
+    let virt = find_extension(&*txn, t, params, "number").await?;
+    if virt.tech != "VIRTUAL" {
+        return Err(ApiError::invalid(format!(
+            "parameter 'number': extension {} is {}, not VIRTUAL",
+            virt.number, virt.tech
+        )));
+    }
+    let mut pin_q = Query::select();
+    pin_q
+        .column("vx_pin")
+        .from("vx_virtualexts")
+        .and_where(Expr::col("vx_ex_id").eq(virt.id));
+    let pin: Option<String> = match txn.query_one(&pin_q).await? {
+        Some(row) => Some(row.try_get_by_index(0).map_err(internal)?),
+        None => None,
+    };
     match action.as_str() {
-        "list" => {
-            let mut table = Table::new(COLUMNS.map(String::from).to_vec())
-                .with_plain_header("Number|Name|Destination|Ringtime|Enabled");
-            table.rows = db.read_cells(&select(t), &TYPES).await?;
-            Ok(Output::Table(table))
-        }
-        "get" => {
-            let number = number_param(params)?;
-            find_virtual(&db.conn, t, number).await?;
-            record(db, t, number).await
-        }
-        "set" | "delete" => {
-            caller.require_write(&format!("VIRTUALEXT {action}"))?;
-            let number = number_param(params)?;
-            let txn = db.begin_write().await?;
-            let ex_id = find_virtual(&*txn, t, number).await?;
-            let mut existing = Query::select();
-            existing
-                .columns(["vx_destination", "vx_ringtime", "vx_enabled"])
-                .from("vx_virtualexts")
-                .and_where(Expr::col("vx_ex_id").eq(ex_id));
-            let current = txn.query_one(&existing).await?;
-            if action == "delete" {
-                if current.is_none() {
-                    return Err(ApiError::NotFound(format!(
-                        "parameter 'number': extension {number} has no destination"
-                    )));
+        "setpin" => {
+            let new_pin = match params.get("pin").map(str::trim) {
+                None => String::new(),
+                Some(p) if (4..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) => {
+                    p.to_string()
                 }
-                let mut del = Query::delete();
-                del.from_table("vx_virtualexts")
-                    .and_where(Expr::col("vx_ex_id").eq(ex_id));
-                txn.execute(&del).await?;
-                txn.commit().await?;
-                return Ok(Output::Text("OK".into()));
-            }
-            let destination = match (params.get("destination"), &current) {
-                (Some(d), _) => destination(d)?,
-                (None, Some(row)) => row.try_get_by_index::<String>(0).map_err(internal)?,
-                (None, None) => {
-                    return Err(ApiError::invalid(
-                        "parameter 'destination' is required to set a virtual extension up",
-                    ))
-                }
+                Some(_) => return Err(ApiError::invalid("parameter 'pin' must be 4 to 12 digits")),
             };
-            let ringtime = match (params.get("ringtime"), &current) {
-                (Some(r), _) => ringtime(r)?,
-                (None, Some(row)) => row.try_get_by_index::<i32>(1).map_err(internal)?,
-                (None, None) => DEFAULT_RINGTIME,
-            };
-            let enabled = match (params.get("enabled"), &current) {
-                (Some(e), _) => enabled(e)?,
-                (None, Some(row)) => row.try_get_by_index::<String>(2).map_err(internal)?,
-                (None, None) => "on".into(),
-            };
-            if current.is_some() {
+            if pin.is_some() {
                 let mut up = Query::update();
                 up.table("vx_virtualexts")
-                    .values([
-                        ("vx_destination", destination.into()),
-                        ("vx_ringtime", ringtime.into()),
-                        ("vx_enabled", enabled.into()),
-                    ])
-                    .and_where(Expr::col("vx_ex_id").eq(ex_id));
+                    .value("vx_pin", new_pin)
+                    .and_where(Expr::col("vx_ex_id").eq(virt.id));
                 txn.execute(&up).await?;
             } else {
                 let mut ins = Query::insert();
                 ins.into_table("vx_virtualexts")
-                    .columns(["vx_te_id", "vx_ex_id", "vx_destination", "vx_ringtime", "vx_enabled"])
+                    .columns(["vx_te_id", "vx_ex_id", "vx_pin"])
+                    .values_panic([t.id.into(), virt.id.into(), new_pin.into()]);
+                txn.execute(&ins).await?;
+            }
+        }
+        "join" => {
+            let member = find_extension(&*txn, t, params, "extension").await?;
+            if member.tech == "VIRTUAL" {
+                return Err(ApiError::invalid(format!(
+                    "parameter 'extension': extension {} is VIRTUAL; only real extensions join",
+                    member.number
+                )));
+            }
+            if let Some(expected) = pin.filter(|p| !p.is_empty()) {
+                // Wrong PINs count like failed logins from the same address.
+                if state.logins.blocked(ip) {
+                    return Err(wrong_pin(&virt.number));
+                }
+                let given = params.get("pin").unwrap_or("").trim();
+                if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+                    state.logins.fail(ip);
+                    return Err(wrong_pin(&virt.number));
+                }
+            }
+            let mut already = Query::select();
+            already
+                .expr(Expr::cust("COUNT(*)"))
+                .from("vm_virtualmembers")
+                .and_where(Expr::col("vm_vx_ex_id").eq(virt.id))
+                .and_where(Expr::col("vm_ex_id").eq(member.id));
+            // Joining twice is not an error: the extension is a member either way.
+            if crate::objects::engine::count(&*txn, already).await? == 0 {
+                let mut ins = Query::insert();
+                ins.into_table("vm_virtualmembers")
+                    .columns(["vm_te_id", "vm_vx_ex_id", "vm_ex_id", "vm_joined"])
                     .values_panic([
                         t.id.into(),
-                        ex_id.into(),
-                        destination.into(),
-                        ringtime.into(),
-                        enabled.into(),
+                        virt.id.into(),
+                        member.id.into(),
+                        chrono::Utc::now().naive_utc().into(),
                     ]);
                 txn.execute(&ins).await?;
             }
-            txn.commit().await?;
-            record(db, t, number).await
         }
-        other => Err(ApiError::invalid(format!(
-            "parameter 'action': '{other}' is not one of list, get, set, delete"
-        ))),
+        _ => {
+            let mut del = Query::delete();
+            del.from_table("vm_virtualmembers")
+                .and_where(Expr::col("vm_vx_ex_id").eq(virt.id));
+            if !params
+                .get("extension")
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("all"))
+            {
+                let member = find_extension(&*txn, t, params, "extension").await?;
+                del.and_where(Expr::col("vm_ex_id").eq(member.id));
+                if txn.execute(&del).await?.rows_affected() == 0 {
+                    return Err(ApiError::NotFound(format!(
+                        "parameter 'extension': extension {} has not joined virtual extension {}",
+                        member.number, virt.number
+                    )));
+                }
+            } else {
+                txn.execute(&del).await?;
+            }
+        }
     }
+    txn.commit().await?;
+    Ok(Output::Text("OK".into()))
 }
 
-/// The tenant's VIRTUAL extensions with their destinations (none yet: NULLs), by number.
-fn select(t: &TenantRef) -> SelectStatement {
+fn wrong_pin(number: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "parameter 'pin': wrong PIN for virtual extension {number}"
+    ))
+}
+
+/// Who joined which of the tenant's virtual extensions (or the one named by `number`).
+async fn list(db: &crate::db::Db, t: &TenantRef, params: &Params) -> ApiResult<Output> {
+    let (v, m) = (Alias::new("v"), Alias::new("m"));
     let mut q = Query::select();
-    q.columns(COLUMNS)
-        .from("ex_extensions")
-        .join(
-            JoinType::LeftJoin,
-            "vx_virtualexts",
-            Expr::col("vx_ex_id").equals("ex_id"),
+    q.expr_as(Expr::col((v.clone(), Alias::new("ex_number"))), "virtual_number")
+        .expr_as(Expr::col((v.clone(), Alias::new("ex_name"))), "virtual_name")
+        .expr_as(Expr::col((m.clone(), Alias::new("ex_number"))), "ex_number")
+        .expr_as(Expr::col((m.clone(), Alias::new("ex_name"))), "ex_name")
+        .column("vm_joined")
+        .from("vm_virtualmembers")
+        .join_as(
+            JoinType::InnerJoin,
+            "ex_extensions",
+            v.clone(),
+            Expr::col((v.clone(), Alias::new("ex_id"))).equals("vm_vx_ex_id"),
         )
-        .and_where(Expr::col("ex_te_id").eq(t.id))
-        .and_where(Expr::col("ex_tech").eq("VIRTUAL"))
-        .order_by("ex_number", Order::Asc);
-    q
-}
-
-async fn record(db: &crate::db::Db, t: &TenantRef, number: &str) -> ApiResult<Output> {
-    let mut q = select(t);
-    q.and_where(Expr::col("ex_number").eq(number));
-    let row = db.read_cells(&q, &TYPES).await?.into_iter().next();
-    Ok(Output::Record {
-        columns: COLUMNS.map(String::from).to_vec(),
-        row,
-    })
-}
-
-fn number_param(params: &Params) -> ApiResult<&str> {
-    let n = params.required("number")?.trim();
-    if n.len() > 20 || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            "parameter 'number' must be an extension number (digits only)",
-        ));
+        .join_as(
+            JoinType::InnerJoin,
+            "ex_extensions",
+            m.clone(),
+            Expr::col((m.clone(), Alias::new("ex_id"))).equals("vm_ex_id"),
+        )
+        .and_where(Expr::col("vm_te_id").eq(t.id))
+        .order_by((v.clone(), Alias::new("ex_number")), Order::Asc)
+        .order_by((m.clone(), Alias::new("ex_number")), Order::Asc);
+    if params.get("number").is_some() {
+        let virt = find_extension(&db.conn, t, params, "number").await?;
+        q.and_where(Expr::col("vm_vx_ex_id").eq(virt.id));
     }
-    Ok(n)
+    let mut table = Table::new(
+        ["virtual_number", "virtual_name", "ex_number", "ex_name", "vm_joined"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .with_plain_header("Virtual|Name|Extension|Extension name|Joined");
+    table.rows = db
+        .read_cells(
+            &q,
+            &[
+                CellType::Text,
+                CellType::Text,
+                CellType::Text,
+                CellType::Text,
+                CellType::DateTime,
+            ],
+        )
+        .await?;
+    Ok(Output::Table(table))
 }
 
-/// The id of extension `number` of the tenant, which must be VIRTUAL.
-async fn find_virtual(conn: &impl ConnectionTrait, t: &TenantRef, number: &str) -> ApiResult<i32> {
+struct Extension {
+    id: i32,
+    number: String,
+    tech: String,
+}
+
+/// The tenant's extension whose number the parameter `param` gives.
+async fn find_extension(
+    conn: &impl ConnectionTrait,
+    t: &TenantRef,
+    params: &Params,
+    param: &str,
+) -> ApiResult<Extension> {
+    let number = params.required(param)?.trim().to_string();
+    if number.len() > 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(format!(
+            "parameter '{param}' must be an extension number (digits only)"
+        )));
+    }
     let mut q = Query::select();
     q.columns(["ex_id", "ex_tech"])
         .from("ex_extensions")
         .and_where(Expr::col("ex_te_id").eq(t.id))
-        .and_where(Expr::col("ex_number").eq(number));
+        .and_where(Expr::col("ex_number").eq(number.clone()));
     let row = conn.query_one(&q).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
-            "parameter 'number': no extension {number} in tenant {}",
+            "parameter '{param}': no extension {number} in tenant {}",
             t.code
         ))
     })?;
-    let tech: String = row.try_get_by_index(1).map_err(internal)?;
-    if tech != "VIRTUAL" {
-        return Err(ApiError::invalid(format!(
-            "parameter 'number': extension {number} is {tech}, not VIRTUAL"
-        )));
-    }
-    row.try_get_by_index(0).map_err(internal)
-}
-
-/// A dialable number: an optional `+`, then 1 to 31 digits, `*` or `#`.
-fn destination(v: &str) -> ApiResult<String> {
-    let v = v.trim();
-    let digits = v.strip_prefix('+').unwrap_or(v);
-    if digits.is_empty()
-        || digits.len() > 31
-        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
-    {
-        return Err(ApiError::invalid(
-            "parameter 'destination' must be a number: an optional '+', then 1 to 31 digits, '*' or '#'",
-        ));
-    }
-    Ok(v.to_string())
-}
-
-fn ringtime(v: &str) -> ApiResult<i32> {
-    v.trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|r| (5..=300).contains(r))
-        .ok_or_else(|| ApiError::invalid("parameter 'ringtime' must be whole seconds from 5 to 300"))
-}
-
-/// Upstream booleans are `on` or empty.
-fn enabled(v: &str) -> ApiResult<String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "on" | "yes" | "1" | "true" => Ok("on".into()),
-        "off" | "no" | "0" | "false" => Ok(String::new()),
-        _ => Err(ApiError::invalid("parameter 'enabled' must be on or off")),
-    }
+    Ok(Extension {
+        id: row.try_get_by_index(0).map_err(internal)?,
+        tech: row.try_get_by_index(1).map_err(internal)?,
+        number,
+    })
 }

@@ -45,8 +45,12 @@ pub static EXTENSION: Object = Object {
         "EXT-NOANSWER",
         "EXT-OFFLINE",
     ],
-    // A virtual extension's forwarding target (VIRTUALEXT) goes with it.
-    children: &[("vx_virtualexts", "vx_ex_id")],
+    // A virtual extension's PIN and memberships go with it, as do a real one's memberships.
+    children: &[
+        ("vx_virtualexts", "vx_ex_id"),
+        ("vm_virtualmembers", "vm_vx_ex_id"),
+        ("vm_virtualmembers", "vm_ex_id"),
+    ],
     actions: &[],
     behavior: &ExtensionBehavior,
 };

@@ -336,6 +336,7 @@ pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
     ("bt_balancetransactions", "bt_te_id"),
     ("at_authtokens", "at_te_id"),
     ("vx_virtualexts", "vx_te_id"),
+    ("vm_virtualmembers", "vm_te_id"),
 ];
 
 /// Checks shared by descriptors.

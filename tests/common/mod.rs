@@ -547,6 +547,7 @@ impl Ctx {
             bl_calleridblacklist by BlId,
             fg_filegarbage by FgId,
             vx_virtualexts by VxId,
+            vm_virtualmembers by VmId,
             voicemail_messages by Id,
             pb_phonebooks by PbId,
             pe_phonebookentries by PeId,
