@@ -15,6 +15,7 @@ pub mod de_destinations;
 pub mod di_dids;
 pub mod dl_routes;
 pub mod ex_extensions;
+pub mod fl_flows;
 pub mod gt_cdrtemplates;
 pub mod hm_huntlistmembers;
 pub mod hu_huntlists;
