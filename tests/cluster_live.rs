@@ -264,7 +264,7 @@ backend_tests! {
         let setvar = servers[0].received_named("Setvar");
         assert_eq!(setvar[0].get("Variable"), Some("DEVICE_STATE(Custom:FLOW-ACME-1)"));
         // A new state keeps the value when none is given.
-        set(&ctx.rw, "1", "NOT_INUSE").get().await.is_plain("OK");
+        set(&ctx.rw, "1", "NOT_INUSE").fmt("json").get().await.is_json_text("\"OK\"");
         wait_for("the new state", || servers.iter().all(|s| {
             s.state().device_states.get(&dev).map(String::as_str) == Some("NOT_INUSE")
         })).await;
@@ -276,6 +276,8 @@ backend_tests! {
         assert!(plain.starts_with("number|state|value|device|updated\n1|NOT_INUSE|night|Custom:FLOW-ACME-1|"), "{plain}");
         let one = ctx.info(&ctx.ro, Some("ACME"), "flow").on(&sb.base).p("number", "1").fmt("json").get().await.json();
         assert_eq!(one[0]["state"], "NOT_INUSE");
+        let plain = ctx.info(&ctx.ro, Some("ACME"), "flow").on(&sb.base).p("number", "1").get().await.text();
+        assert!(plain.starts_with("number|state|value|device|updated\n1|NOT_INUSE|night|"), "{plain}");
         ctx.info(&ctx.ro, Some("ACME"), "flow").on(&sb.base).p("number", "2").get().await
             .is_error_starting("parameter 'number': no flow 2 in tenant ACME");
 
@@ -366,7 +368,7 @@ backend_tests! {
         assert_eq!(eps(&servers[1]), ["101-ACME"]);
 
         // UNREGISTER: the device's registered contacts go.
-        live(&ctx.rw, "ACME", "UNREGISTER").p("peer", "101-ACME").get().await.is_plain("OK");
+        live(&ctx.rw, "ACME", "UNREGISTER").p("peer", "101-ACME").fmt("json").get().await.is_json_text("\"OK\"");
         let del = servers[1].received_named("DBDel");
         assert_eq!(del[0].get("Family"), Some("registrar/contact"));
         assert!(servers[1].state().contacts.is_empty());
@@ -417,6 +419,8 @@ backend_tests! {
         info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-BETA-00000002").get().await.is_error_starting("parameter 'channel'");
         info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-0000000f").get().await.is_error_starting("parameter 'channel'");
         info(&ctx.ro, Some("ACME"), "").get().await.is_error_starting("parameter 'variable'");
+        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-00000001\r\nAction: Hangup").get().await.is_error_starting("parameter 'channel'");
+        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-00000001").fmt("json").get().await.is_json_text(r#"{"value":"bar"}"#);
 
         // INFO extstate answers as EXTSTATE does.
         let a = ctx.info(&ctx.ro, Some("ACME"), "extstate").on(&sb.base).p("ext", "100").fmt("json").get().await.json();

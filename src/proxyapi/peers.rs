@@ -2,7 +2,7 @@
 //! INFO variable. A tenant key sees and touches only its own devices, named
 //! `<number>-<TENANT>` (spec §6), and only variables named after it or on its own channels.
 
-use super::live::{connected, device, extension, header_safe, partial, send_to, tenant_of, writer};
+use super::live::{connected, extension, header_safe, partial, send_to, tenant_of, writer};
 use crate::ami::{Action, Message};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
@@ -248,7 +248,6 @@ async fn peer_target(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<O
         return Ok(None);
     }
     let ext = extension(state, t, "peer", peer).await?;
-    device(&ext, "peer")?;
     if ext.ex_tech != "PJSIP" {
         return Err(ApiError::invalid(format!(
             "parameter 'peer': extension {} is {}; only PJSIP devices can be reached",
