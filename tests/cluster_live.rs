@@ -349,6 +349,27 @@ backend_tests! {
         live(&ctx.rw, "ACME", "SMS").p("from", "100").p("to", "102").p("body", "x").get().await.is_error_starting("parameter 'to': extension 102 is not registered");
         read_only_refused(&live(&ctx.ro, "ACME", "SMS").p("from", "101").p("to", "100").p("body", "x").get().await, "SMS");
         assert_eq!(servers[0].received_named("MessageSend").len(), 2);
+        // A refusal is answered and recorded; INFO sms lists the tenant's messages.
+        servers[0].fail_action("MessageSend", "Message failed to send.");
+        live(&ctx.rw, "ACME", "SMS").p("from", "100").p("to", "100").p("text", "again").get().await.is_error("Message failed to send.");
+        servers[0].clear_failures();
+        let sms = |key: &str, tenant: &str| ctx.info(key, Some(tenant), "sms").on(&sb.base);
+        let rows = sms(&ctx.ro, "ACME").fmt("json").get().await.json();
+        let got: Vec<(&str, &str, &str, &str, &str)> = rows.as_array().unwrap().iter().map(|r| (
+            r["from"].as_str().unwrap(), r["to"].as_str().unwrap(), r["body"].as_str().unwrap(),
+            r["node"].as_str().unwrap(), r["state"].as_str().unwrap(),
+        )).collect();
+        assert_eq!(got, [
+            ("101", "100", body, "n1", "sent"), ("101", "100", body, "n1", "sent"),
+            ("100", "100", "again", "n1", "refused"),
+        ]);
+        let plain = sms(&ctx.ro, "ACME").p("number", "101").get().await.text();
+        assert!(plain.starts_with("id|from|to|body|node|state|created\n"), "{plain}");
+        assert_eq!(plain.lines().count(), 1 + 2 * 2, "two rows of two lines (the body has a line break)");
+        sms(&ctx.ro, "ACME").p("number", "999").fmt("json").get().await.is_json_text("[]");
+        sms(&ctx.ro, "ACME").p("start", "2999-01-01").fmt("json").get().await.is_json_text("[]");
+        sms(&ctx.ro, "ACME").p("end", "soon").get().await.is_error_starting("parameter 'end'");
+        sms(&ctx.admin, "BETA").fmt("json").get().await.is_json_text("[]");
 
         // REBOOT: a check-sync NOTIFY to the device where it is registered.
         live(&ctx.rw, "ACME", "REBOOT").p("peer", "100").get().await.is_plain("OK");

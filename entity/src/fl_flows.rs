@@ -1,4 +1,4 @@
-//! `fl_flows` table (schema: migration `m20261122_000008_flows`).
+//! `fl_flows` table (schema: migration `m20261122_000008_live`).
 
 use sea_orm::entity::prelude::*;
 

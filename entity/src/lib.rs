@@ -46,6 +46,7 @@ pub mod re_recordings;
 pub mod rp_routingprofiles;
 pub mod sc_simplecdrs;
 pub mod sippeers;
+pub mod sm_sms;
 pub mod st_settings;
 pub mod te_tenants;
 pub mod tn_tenantnodes;

@@ -102,6 +102,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         tp_cdrtemplates,
         gt_cdrtemplates,
         fl_flows,
+        sm_sms,
     );
     Ok(())
 }

@@ -6,11 +6,12 @@ use super::live::{header_safe, tenant_of, writer};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::{flows, outbox};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
 use entity::fl_flows;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 const COLUMNS: &[&str] = &["number", "state", "value", "device", "updated"];
 
@@ -57,7 +58,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
 pub async fn info(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let t = tenant_of(caller, "INFO flow")?;
     let number = flow_number(p.required("number")?)?;
-    let flow = find(state, t, number).await?.ok_or_else(|| {
+    let flow = find(&state.db.conn, t, number).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "parameter 'number': no flow {number} in tenant {}",
             t.code
@@ -66,11 +67,15 @@ pub async fn info(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
     Ok(rows(t, vec![flow]))
 }
 
-async fn find(state: &AppState, t: &TenantRef, number: &str) -> ApiResult<Option<fl_flows::Model>> {
+async fn find(
+    conn: &impl ConnectionTrait,
+    t: &TenantRef,
+    number: &str,
+) -> ApiResult<Option<fl_flows::Model>> {
     Ok(fl_flows::Entity::find()
         .filter(fl_flows::Column::FlTeId.eq(t.id))
         .filter(fl_flows::Column::FlNumber.eq(number))
-        .one(&state.db.conn)
+        .one(conn)
         .await?)
 }
 
@@ -92,34 +97,32 @@ pub async fn set(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
         .transpose()?;
     let now = chrono::Utc::now().naive_utc();
     let txn = state.db.begin_write().await?;
-    let existing = fl_flows::Entity::find()
+    // Insert-or-keep, then update: two first SETFLOWs of one flow at once cannot collide.
+    fl_flows::Entity::insert(fl_flows::ActiveModel {
+        fl_te_id: Set(t.id),
+        fl_number: Set(number.to_string()),
+        fl_state: Set(wanted.clone()),
+        fl_value: Set(value.unwrap_or("").to_string()),
+        fl_updated: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([fl_flows::Column::FlTeId, fl_flows::Column::FlNumber])
+    .exec(&*txn)
+    .await?;
+    let mut update = fl_flows::Entity::update_many()
+        .col_expr(fl_flows::Column::FlState, Expr::value(wanted))
+        .col_expr(fl_flows::Column::FlUpdated, Expr::value(now));
+    if let Some(v) = value {
+        update = update.col_expr(fl_flows::Column::FlValue, Expr::value(v));
+    }
+    update
         .filter(fl_flows::Column::FlTeId.eq(t.id))
         .filter(fl_flows::Column::FlNumber.eq(number))
-        .one(&*txn)
+        .exec(&*txn)
         .await?;
-    let flow = match existing {
-        Some(f) => {
-            let mut row: fl_flows::ActiveModel = f.into();
-            row.fl_state = Set(wanted);
-            if let Some(v) = value {
-                row.fl_value = Set(v.to_string());
-            }
-            row.fl_updated = Set(now);
-            row.update(&*txn).await?
-        }
-        None => {
-            fl_flows::ActiveModel {
-                fl_te_id: Set(t.id),
-                fl_number: Set(number.to_string()),
-                fl_state: Set(wanted),
-                fl_value: Set(value.unwrap_or("").to_string()),
-                fl_updated: Set(now),
-                ..Default::default()
-            }
-            .insert(&*txn)
-            .await?
-        }
-    };
+    let flow = find(&*txn, t, number)
+        .await?
+        .ok_or_else(|| internal("the flow just written is missing"))?;
     outbox::record(&*txn, Some(t.id), &flows::actions(&t.code, &flow)).await?;
     txn.commit().await?;
     Ok(Output::Text("OK".into()))

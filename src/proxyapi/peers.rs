@@ -2,17 +2,22 @@
 //! INFO variable. A tenant key sees and touches only its own devices, named
 //! `<number>-<TENANT>` (spec §6), and only variables named after it or on its own channels.
 
-use super::live::{connected, extension, header_safe, partial, send_to, tenant_of, writer};
-use crate::ami::{Action, Message};
+use super::live::{
+    ami_error, connected, extension, header_safe, partial, send_to, tenant_of, writer,
+};
+use crate::ami::{Action, AmiError, Message};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
+use crate::cdr::report::parse_when;
 use crate::cluster::live::{ask_all, channel_is_tenants, nodes_for, Answers};
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::render::{Output, Table};
 use base64::Engine;
-use entity::ex_extensions;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{ex_extensions, sm_sms};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 /// Whether a device name (`103-ACME`) is one of the tenant's (`None`: an admin sees all).
 fn owns(code: Option<&str>, name: &str) -> bool {
@@ -140,11 +145,19 @@ pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output
     let t = caller.tenant.as_ref();
     let code = t.map(|t| t.code.as_str());
     let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
-    let (endpoints, (regs, _)) = futures_util::join!(
+    let (endpoints, (regs, regs_missing)) = futures_util::join!(
         ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowEndpoints")),
         contacts(state, &nodes, code),
     );
-    let Answers { ok, missing, .. } = endpoints;
+    let Answers {
+        ok, mut missing, ..
+    } = endpoints;
+    // A node that listed endpoints but not contacts would show wrong states: name it too.
+    for n in regs_missing {
+        if !missing.contains(&n) {
+            missing.push(n);
+        }
+    }
     let mut names: Vec<String> = ok
         .iter()
         .flat_map(|(_, r)| r.events.iter())
@@ -359,8 +372,81 @@ pub async fn sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
             "Base64Body",
             base64::engine::general_purpose::STANDARD.encode(body.as_bytes()),
         );
-    send_to(state, &node, action).await?;
+    // Stored first, like DIAL: the record stays even if the node's answer is lost.
+    let row = sm_sms::ActiveModel {
+        sm_te_id: Set(t.id),
+        sm_from: Set(from.ex_number.clone()),
+        sm_to: Set(to.ex_number.clone()),
+        sm_body: Set(Some(body.to_string())),
+        sm_node: Set(node.clone()),
+        sm_state: Set("sending".into()),
+        sm_created: Set(chrono::Utc::now().naive_utc()),
+        ..Default::default()
+    }
+    .insert(&state.db.conn)
+    .await?;
+    let client = state
+        .cluster
+        .node(&node)
+        .ok_or_else(|| ApiError::Conflict(format!("node {node} is gone")))?
+        .client;
+    let outcome = client
+        .send_with_timeout(action, state.cluster.settings.action_timeout)
+        .await;
+    let label = match &outcome {
+        Ok(_) => "sent",
+        Err(AmiError::Refused(_)) => "refused",
+        Err(AmiError::NotConnected) => "not sent",
+        Err(_) => "unknown",
+    };
+    let mut row: sm_sms::ActiveModel = row.into();
+    row.sm_state = Set(label.into());
+    row.update(&state.db.conn).await?;
+    outcome.map_err(ami_error)?;
     Ok(Output::Text("OK".into()))
+}
+
+const SMS_COLUMNS: &[&str] = &["id", "from", "to", "body", "node", "state", "created"];
+
+/// INFO sms: the messages the tenant sent, oldest first; `number` (sender or recipient),
+/// `start`/`end` as INFO cdrs.
+pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let t = tenant_of(caller, "INFO sms")?;
+    let mut q = sm_sms::Entity::find().filter(sm_sms::Column::SmTeId.eq(t.id));
+    if let Some(n) = p.get("number") {
+        let n = n.trim();
+        q = q.filter(
+            Condition::any()
+                .add(sm_sms::Column::SmFrom.eq(n))
+                .add(sm_sms::Column::SmTo.eq(n)),
+        );
+    }
+    if let Some(text) = p.get("start") {
+        q = q.filter(sm_sms::Column::SmCreated.gte(parse_when("start", text)?.0));
+    }
+    if let Some(text) = p.get("end") {
+        let (to, span) = parse_when("end", text)?;
+        q = q.filter(sm_sms::Column::SmCreated.lt(to + span));
+    }
+    let rows = q
+        .order_by_asc(sm_sms::Column::SmCreated)
+        .order_by_asc(sm_sms::Column::SmId)
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.sm_id.to_string(),
+                m.sm_from,
+                m.sm_to,
+                m.sm_body.unwrap_or_default(),
+                m.sm_node,
+                m.sm_state,
+                m.sm_created.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ]
+        })
+        .collect();
+    Ok(Output::Table(table(SMS_COLUMNS, rows)))
 }
 
 // ----- INFO variable -----
