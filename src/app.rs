@@ -134,19 +134,7 @@ fn respond(
 }
 
 /// Reqtypes of the upstream API that are not served yet (answered with a clear error).
-const NOT_YET: &[&str] = &[
-    "chansippeers",
-    "blfs",
-    "flows",
-    "setflow",
-    "fax",
-    "sms",
-    "campaign",
-    "responsepath",
-    "queuereset",
-    "reboot",
-    "unregister",
-];
+const NOT_YET: &[&str] = &["fax", "campaign", "responsepath"];
 
 async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
     let reqtype = p.required_word("reqtype")?;

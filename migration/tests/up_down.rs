@@ -103,6 +103,8 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         re_recordings,
         tp_cdrtemplates,
         gt_cdrtemplates,
+        fl_flows,
+        sm_sms,
     );
     Ok(())
 }

@@ -94,6 +94,8 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
     }
     .insert(conn)
     .await?;
+    // A new node starts without the tenants' call-flow states: queue them for it.
+    super::flows::seed_node(conn, model.no_id).await?;
     Ok(model.into())
 }
 

@@ -67,7 +67,17 @@ pub async fn record(
         return Ok(());
     }
     let targets = nodes::targets(conn, te_id).await?;
-    if targets.is_empty() {
+    record_to(conn, te_id, &targets, actions).await
+}
+
+/// Store actions with one pending delivery for each of `targets` (node ids).
+pub async fn record_to(
+    conn: &impl ConnectionTrait,
+    te_id: Option<i32>,
+    targets: &[i32],
+    actions: &[NodeAction],
+) -> ApiResult<()> {
+    if actions.is_empty() || targets.is_empty() {
         return Ok(());
     }
     let now = chrono::Utc::now().naive_utc();
@@ -91,7 +101,7 @@ pub async fn record(
             od_deliveries::Column::OdAttempts,
             od_deliveries::Column::OdMessage,
         ]);
-        for node in &targets {
+        for node in targets {
             ins.values_panic([
                 ob.ob_id.into(),
                 (*node).into(),

@@ -337,6 +337,8 @@ pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
     ("at_authtokens", "at_te_id"),
     ("vx_virtualexts", "vx_te_id"),
     ("vm_virtualmembers", "vm_te_id"),
+    ("fl_flows", "fl_te_id"),
+    ("sm_sms", "sm_te_id"),
 ];
 
 /// Checks shared by descriptors.

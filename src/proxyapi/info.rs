@@ -29,13 +29,9 @@ const NOT_YET: &[&str] = &[
     "voicemail",
     "voicemailtranscript",
     "pincodes",
-    "sms",
-    "extstate",
     "regstate",
     "config",
     "ivrlogs",
-    "flow",
-    "variable",
 ];
 
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
@@ -56,6 +52,10 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "cdrs" => cdr::cdrs(state, caller, params).await,
         "simplecdrs" => cdr::simplecdrs(state, caller, params).await,
         "queuelogs" => cdr::queuelogs(state, caller, params).await,
+        "sms" => crate::proxyapi::peers::info_sms(state, caller, params).await,
+        "flow" => crate::proxyapi::flows::info(state, caller, params).await,
+        "variable" => crate::proxyapi::peers::info_variable(state, caller, params).await,
+        "extstate" => crate::proxyapi::live::extstate(state, caller, params).await,
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"

@@ -10,6 +10,7 @@ use crate::cluster::live::{self, ask_all, channel_device, nodes_for, LiveChannel
 use crate::cluster::{outbox, Node};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
+use crate::proxyapi::{flows, peers, queues};
 use crate::render::{Output, Table};
 use entity::{dc_dialcalls, ex_extensions, qu_queues};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -31,6 +32,14 @@ pub const SERVED: &[&str] = &[
     "channel",
     "getcurrentcalls",
     "extstate",
+    "chansippeers",
+    "blfs",
+    "flows",
+    "setflow",
+    "queuereset",
+    "reboot",
+    "unregister",
+    "sms",
 ];
 
 pub async fn handle(
@@ -52,6 +61,15 @@ pub async fn handle(
             channels(state, caller, p, reqtype).await
         }
         "extstate" => extstate(state, caller, p).await,
+        "chansippeers" => peers::chansippeers(state, caller).await,
+        "blfs" => peers::blfs(state, caller).await,
+        "reboot" | "unregister" => {
+            peers::reboot_or_unregister(state, caller, p, reqtype == "reboot").await
+        }
+        "sms" => peers::sms(state, caller, p).await,
+        "flows" => flows::list(state, caller).await,
+        "setflow" => flows::set(state, caller, p).await,
+        "queuereset" => queues::reset(state, caller, p).await,
         other => Err(ApiError::NotImplemented(format!(
             "reqtype {}",
             other.to_uppercase()
@@ -60,7 +78,7 @@ pub async fn handle(
 }
 
 /// Live data plus the nodes that did not answer.
-fn partial(out: Output, missing: Vec<String>) -> Output {
+pub(crate) fn partial(out: Output, missing: Vec<String>) -> Output {
     if missing.is_empty() {
         out
     } else {
@@ -72,7 +90,7 @@ fn partial(out: Output, missing: Vec<String>) -> Output {
 }
 
 /// `Success|<message>|[<id>|]` in plain, `{"Response":"Success","Message":…[,"ID":…]}` in json.
-fn success(message: &str, id: Option<&str>) -> Output {
+pub(crate) fn success(message: &str, id: Option<&str>) -> Output {
     let mut obj = Map::new();
     obj.insert("Response".into(), json!("Success"));
     obj.insert("Message".into(), json!(message));
@@ -89,7 +107,7 @@ fn success(message: &str, id: Option<&str>) -> Output {
 }
 
 /// Live requests about one tenant: an admin names it with `tenant=`.
-fn tenant_of<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
+pub(crate) fn tenant_of<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
     caller
         .tenant
         .as_ref()
@@ -97,14 +115,14 @@ fn tenant_of<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
 }
 
 /// Live writes need a tenant and a read/write key.
-fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
+pub(crate) fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a TenantRef> {
     caller.require_write(what)?;
     tenant_of(caller, what)
 }
 
 /// A value that travels in an AMI header: no control characters (CR/LF would start a new
 /// header or action), bounded length.
-fn header_safe<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
+pub(crate) fn header_safe<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
     if v.len() > max || v.chars().any(char::is_control) {
         return Err(ApiError::invalid(format!(
             "parameter '{name}' must be at most {max} characters without control characters"
@@ -113,7 +131,7 @@ fn header_safe<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
     Ok(v)
 }
 
-fn number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
+pub(crate) fn number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
     let v = v.trim();
     if v.is_empty()
         || v.len() > 40
@@ -129,7 +147,7 @@ fn number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
 }
 
 /// An extension of the tenant by number (also accepts `103-TENANT`).
-async fn extension(
+pub(crate) async fn extension(
     state: &AppState,
     t: &TenantRef,
     name: &str,
@@ -161,7 +179,7 @@ async fn extension(
 }
 
 /// The device an extension rings: `PJSIP/103-ACME`.
-fn device(ext: &ex_extensions::Model, param: &str) -> ApiResult<String> {
+pub(crate) fn device(ext: &ex_extensions::Model, param: &str) -> ApiResult<String> {
     match ext.ex_tech.as_str() {
         "PJSIP" | "SIP" => Ok(format!("{}/{}", ext.ex_tech, ext.ex_username)),
         other => Err(ApiError::invalid(format!(
@@ -171,7 +189,7 @@ fn device(ext: &ex_extensions::Model, param: &str) -> ApiResult<String> {
     }
 }
 
-fn connected(nodes: Vec<Node>) -> ApiResult<Vec<Node>> {
+pub(crate) fn connected(nodes: Vec<Node>) -> ApiResult<Vec<Node>> {
     let up: Vec<Node> = nodes.into_iter().filter(Node::is_connected).collect();
     if up.is_empty() {
         return Err(ApiError::Conflict(
@@ -181,7 +199,7 @@ fn connected(nodes: Vec<Node>) -> ApiResult<Vec<Node>> {
     Ok(up)
 }
 
-fn ami_error(e: AmiError) -> ApiError {
+pub(crate) fn ami_error(e: AmiError) -> ApiError {
     match e {
         AmiError::Refused(msg) => ApiError::Conflict(msg),
         AmiError::OutcomeUnknown | AmiError::Timeout => ApiError::Conflict(
@@ -373,7 +391,7 @@ async fn pick_node(
 
 // ----- channels -----
 
-async fn visible_channels(
+pub(crate) async fn visible_channels(
     state: &AppState,
     caller: &Caller,
 ) -> ApiResult<(Vec<LiveChannel>, Vec<String>)> {
@@ -514,7 +532,7 @@ async fn target_channels(
     Ok(found)
 }
 
-async fn send_to(state: &AppState, node: &str, action: Action) -> ApiResult<String> {
+pub(crate) async fn send_to(state: &AppState, node: &str, action: Action) -> ApiResult<String> {
     let node = state
         .cluster
         .node(node)
@@ -617,7 +635,11 @@ async fn dnd(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output>
 
 // ----- QUEUE and AGENT -----
 
-async fn tenant_queue(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<qu_queues::Model> {
+pub(crate) async fn tenant_queue(
+    state: &AppState,
+    t: &TenantRef,
+    p: &Params,
+) -> ApiResult<qu_queues::Model> {
     let mut q = qu_queues::Entity::find().filter(qu_queues::Column::QuTeId.eq(t.id));
     q = match (p.id("id")?, p.get("number")) {
         (Some(id), _) => q.filter(qu_queues::Column::QuId.eq(id)),
@@ -630,7 +652,7 @@ async fn tenant_queue(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<
 }
 
 /// Send one write to every connected node of the tenant; the first refusal is the answer.
-async fn on_every_node(
+pub(crate) async fn on_every_node(
     state: &AppState,
     t: &TenantRef,
     action: impl Fn() -> Action,
@@ -655,7 +677,7 @@ async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
     let action = p.required_word("action")?;
     let t = tenant_of(caller, "QUEUE")?;
     if action == "log" {
-        return Err(ApiError::NotImplemented("QUEUE action log".into()));
+        return queues::log(state, caller, p).await;
     }
     let qrow = tenant_queue(state, t, p).await?;
     let qname = qrow.qu_id.to_string();
@@ -761,7 +783,7 @@ async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
 }
 
 /// Queue members on the tenant's nodes (only the tenant's queues): (node, QueueMember event).
-async fn members(
+pub(crate) async fn members(
     state: &AppState,
     t: &TenantRef,
     queue: Option<&str>,
@@ -837,15 +859,19 @@ async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
                 missing,
             ))
         }
-        "del" => Err(ApiError::NotImplemented("AGENT action del".into())),
+        "del" => queues::agent_del(state, caller, p).await,
         other => Err(ApiError::invalid(format!(
-            "parameter 'action': '{other}' is not pause, unpause or listqueues"
+            "parameter 'action': '{other}' is not pause, unpause, listqueues or del"
         ))),
     }
 }
 
 /// `queue=<id>` of AGENT: one of the tenant's queues.
-async fn tenant_queue_by_param(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<String> {
+pub(crate) async fn tenant_queue_by_param(
+    state: &AppState,
+    t: &TenantRef,
+    p: &Params,
+) -> ApiResult<String> {
     let id = p
         .id("queue")?
         .ok_or_else(|| ApiError::invalid("parameter 'queue' must be a queue id or ALL"))?;
@@ -903,7 +929,7 @@ async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     ))
 }
 
-async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+pub(crate) async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let t = tenant_of(caller, "EXTSTATE")?;
     let ext = extension(
         state,
@@ -928,11 +954,7 @@ async fn extstate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
             let status: i32 = r.get("Status")?.trim().parse().ok()?;
             Some((status, r.get("StatusText").unwrap_or("").to_string()))
         })
-        .max_by_key(|(s, _)| match s {
-            -1 => -2,
-            4 => -1,
-            s => *s,
-        })
+        .max_by_key(|(s, _)| peers::state_rank(*s))
         .ok_or_else(|| internal("no node gave an extension state"))?;
     let mut table = Table::new(vec!["ext".into(), "status".into(), "statustext".into()]);
     table.rows.push(vec![

@@ -684,6 +684,7 @@ const ACTIONS: &[(&str, &str)] = &[
         "Send NOTIFY to either an endpoint, an arbitrary URI, or inside a SIP dialog.",
     ),
     ("MessageSend", "Send an out of call message to an endpoint."),
+    ("QueueReset", "Reset queue statistics."),
 ];
 
 fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &mut Writer) {
@@ -727,6 +728,9 @@ fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &m
         return w.response("Success", headers);
     }
     let mut st = lock(&inner.state);
+    if device_actions(&mut st, m, action, w) {
+        return;
+    }
     match action {
         "ping" => w.response(
             "Success",
@@ -1007,6 +1011,56 @@ fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &m
             "Invalid/unknown command: {action_name}. Use Action: ListCommands to show available commands.",
             action_name = m.action().unwrap_or("")
         )),
+    }
+}
+
+/// What Asterisk does beyond the generic handling for the device reqtypes (CHANSIPPEERS,
+/// REBOOT, UNREGISTER, SETFLOW, QUEUERESET): `true` when the action was answered here.
+/// - `Setvar` of `DEVICE_STATE(Custom:…)` sets a custom device state (func_devstate);
+/// - `DBDel` in family `registrar/contact` deletes a registered PJSIP contact (res_pjsip keeps
+///   them in AstDB under that family, keyed by the contact id `aor;@hash`);
+/// - `QueueReset` (app_queue's texts).
+fn device_actions(st: &mut State, m: &Message, action: &str, w: &mut Writer) -> bool {
+    let get = |name: &str| m.get(name).unwrap_or("").trim().to_string();
+    match action {
+        "setvar" => {
+            let var = get("Variable");
+            let Some(dev) = var
+                .strip_prefix("DEVICE_STATE(")
+                .and_then(|v| v.strip_suffix(')'))
+            else {
+                return false;
+            };
+            if !dev.starts_with("Custom:") {
+                w.error("Failed to set variable");
+                return true;
+            }
+            st.device_states.insert(dev.to_string(), get("Value"));
+            w.success("Variable Set");
+            true
+        }
+        "dbdel" if get("Family") == "registrar/contact" => {
+            let key = get("Key");
+            let before = st.contacts.len();
+            st.contacts
+                .retain(|c| format!("{};@{}", c.aor, md5_hex(&c.uri)) != key);
+            if st.contacts.len() < before {
+                w.success("Key deleted successfully");
+            } else {
+                w.error("Database entry could not be deleted");
+            }
+            true
+        }
+        "queuereset" => {
+            let queue = get("Queue");
+            if queue.is_empty() || st.queues.contains_key(&queue) {
+                w.success("Queue stats reset successfully");
+            } else {
+                w.error("Error encountered while resetting queue stats");
+            }
+            true
+        }
+        _ => false,
     }
 }
 

@@ -548,6 +548,8 @@ impl Ctx {
             fg_filegarbage by FgId,
             vx_virtualexts by VxId,
             vm_virtualmembers by VmId,
+            fl_flows by FlId,
+            sm_sms by SmId,
             voicemail_messages by Id,
             pb_phonebooks by PbId,
             pe_phonebookentries by PeId,

@@ -1,0 +1,571 @@
+//! Live reqtypes about devices (spec §5): CHANSIPPEERS, BLFS, REBOOT, UNREGISTER, SMS and
+//! INFO variable. A tenant key sees and touches only its own devices, named
+//! `<number>-<TENANT>` (spec §6), and only variables named after it or on its own channels.
+
+use super::live::{
+    ami_error, connected, extension, header_safe, partial, send_to, tenant_of, writer,
+};
+use crate::ami::{Action, AmiError, Message};
+use crate::app::AppState;
+use crate::auth::{Caller, TenantRef};
+use crate::cdr::report::parse_when;
+use crate::cluster::live::{ask_all, channel_is_tenants, nodes_for, Answers};
+use crate::error::{ApiError, ApiResult};
+use crate::proxyapi::params::Params;
+use crate::render::{Output, Table};
+use base64::Engine;
+use entity::{ex_extensions, sm_sms};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// Whether a device name (`103-ACME`) is one of the tenant's (`None`: an admin sees all).
+fn owns(code: Option<&str>, name: &str) -> bool {
+    code.is_none_or(|c| {
+        name.rsplit_once('-')
+            .is_some_and(|(_, t)| t.eq_ignore_ascii_case(c))
+    })
+}
+
+/// How telling an extension state is when nodes disagree: a device busy on one node is busy
+/// (unknown and unavailable tell least).
+pub(crate) fn state_rank(status: i32) -> i32 {
+    match status {
+        -1 => -2,
+        4 => -1,
+        s => s,
+    }
+}
+
+fn table(cols: &[&str], rows: Vec<Vec<String>>) -> Table {
+    let mut t = Table::new(cols.iter().map(|c| c.to_string()).collect());
+    t.rows = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(Some).collect())
+        .collect();
+    t
+}
+
+/// The PJSIP contacts on the given nodes of the devices `code` owns: (node, ContactList event).
+async fn contacts(
+    state: &AppState,
+    nodes: &[crate::cluster::Node],
+    code: Option<&str>,
+) -> (Vec<(String, Message)>, Vec<String>) {
+    let answers = ask_all(&state.cluster, nodes, || Action::new("PJSIPShowContacts")).await;
+    let mut out = Vec::new();
+    for (node, resp) in answers.ok {
+        for e in resp.events {
+            if owns(code, e.get("Endpoint").unwrap_or("")) {
+                out.push((node.name.clone(), e));
+            }
+        }
+    }
+    (out, answers.missing)
+}
+
+fn reachable(contact: &Message) -> bool {
+    let s = contact.get("Status").unwrap_or("");
+    s.eq_ignore_ascii_case("Reachable") || s.eq_ignore_ascii_case("Avail")
+}
+
+// ----- CHANSIPPEERS -----
+
+const PEER_COLUMNS: &[&str] = &[
+    "node",
+    "Name",
+    "Host",
+    "Dyn",
+    "Forcerport",
+    "Comedia",
+    "ACL",
+    "Port",
+    "Status",
+    "Description",
+    "Realtime",
+];
+
+/// NAT settings of the devices Switchboard provisions. Its PJSIP realtime rows leave
+/// `force_rport`, `rtp_symmetric` and `acl` unset, so Asterisk's defaults apply (yes, no,
+/// none); chan_sip rows are written with `nat=force_rport,comedia`.
+fn nat_columns(tech: Option<&str>) -> [&'static str; 3] {
+    match tech {
+        Some("SIP") => ["yes", "yes", "no"],
+        Some(_) => ["yes", "no", "no"],
+        None => ["", "", ""],
+    }
+}
+
+/// `sip:103-ACME@192.0.2.7:5062;ob` → (`192.0.2.7`, `5062`); the default port by scheme.
+fn uri_host_port(uri: &str) -> (String, String) {
+    let (scheme, rest) = uri.split_once(':').unwrap_or(("sip", uri));
+    let hostpart = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostpart = hostpart.split([';', '?', '>']).next().unwrap_or("");
+    let default = if scheme.eq_ignore_ascii_case("sips") {
+        "5061"
+    } else {
+        "5060"
+    };
+    if let Some(v6) = hostpart.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').unwrap_or((v6, ""));
+        let port = after.strip_prefix(':').unwrap_or(default);
+        return (h.to_string(), port.to_string());
+    }
+    match hostpart.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.to_string()),
+        None => (hostpart.to_string(), default.to_string()),
+    }
+}
+
+/// chan_sip's status words from a PJSIP contact: `OK (12 ms)`, `UNREACHABLE`, `Unmonitored`.
+fn peer_status(contact: Option<&Message>) -> String {
+    let Some(c) = contact else {
+        return "UNKNOWN".into();
+    };
+    if reachable(c) {
+        let usec = c
+            .get("RoundtripUsec")
+            .and_then(|u| u.trim().parse::<u64>().ok());
+        return match usec {
+            Some(u) if u > 0 => format!("OK ({} ms)", u.div_ceil(1000)),
+            _ => "OK".into(),
+        };
+    }
+    match c.get("Status").unwrap_or("") {
+        s if s.eq_ignore_ascii_case("Unreachable") || s.eq_ignore_ascii_case("Unavailable") => {
+            "UNREACHABLE".into()
+        }
+        _ => "Unmonitored".into(),
+    }
+}
+
+/// CHANSIPPEERS: the `sip show peers` columns from PJSIP (Asterisk 22 has no chan_sip):
+/// endpoints and contacts of every node, config columns from Switchboard's own rows.
+pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+    let t = caller.tenant.as_ref();
+    let code = t.map(|t| t.code.as_str());
+    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
+    let (endpoints, (regs, regs_missing)) = futures_util::join!(
+        ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowEndpoints")),
+        contacts(state, &nodes, code),
+    );
+    let Answers {
+        ok, mut missing, ..
+    } = endpoints;
+    // A node that listed endpoints but not contacts would show wrong states: name it too.
+    for n in regs_missing {
+        if !missing.contains(&n) {
+            missing.push(n);
+        }
+    }
+    let mut names: Vec<String> = ok
+        .iter()
+        .flat_map(|(_, r)| r.events.iter())
+        .filter_map(|e| e.get("ObjectName"))
+        .filter(|n| owns(code, n))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut q =
+        ex_extensions::Entity::find().filter(ex_extensions::Column::ExUsername.is_in(names));
+    if let Some(t) = t {
+        q = q.filter(ex_extensions::Column::ExTeId.eq(t.id));
+    }
+    let known = q.all(&state.db.conn).await?;
+    let mut rows = Vec::new();
+    for (node, resp) in &ok {
+        for e in &resp.events {
+            let name = e.get("ObjectName").unwrap_or("");
+            if !owns(code, name) {
+                continue;
+            }
+            let mine: Vec<&Message> = regs
+                .iter()
+                .filter(|(n, c)| *n == node.name && c.get("Endpoint") == Some(name))
+                .map(|(_, c)| c)
+                .collect();
+            let best = mine.iter().find(|c| reachable(c)).or(mine.first()).copied();
+            let (host, port) = best.map_or(("(Unspecified)".into(), "0".into()), |c| {
+                uri_host_port(c.get("Uri").unwrap_or(""))
+            });
+            // A contact that never expires is configured, not registered.
+            let dynamic = best.is_none_or(|c| c.get("RegExpire").unwrap_or("0").trim() != "0");
+            let ext = known.iter().find(|x| x.ex_username == name);
+            let [rport, comedia, acl] = nat_columns(ext.map(|x| x.ex_tech.as_str()));
+            rows.push(vec![
+                node.name.clone(),
+                name.to_string(),
+                host,
+                if dynamic { "D" } else { "" }.to_string(),
+                rport.into(),
+                comedia.into(),
+                acl.into(),
+                port,
+                peer_status(best),
+                ext.map(|x| x.ex_name.clone()).unwrap_or_default(),
+                if ext.is_some() { "Cached RT" } else { "" }.to_string(),
+            ]);
+        }
+    }
+    Ok(partial(Output::Table(table(PEER_COLUMNS, rows)), missing))
+}
+
+// ----- BLFS -----
+
+/// BLFS: the hint states of the tenant's context, merged across its nodes.
+pub async fn blfs(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+    let t = tenant_of(caller, "BLFS")?;
+    let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
+    let nodes = nodes_for(&state.cluster, Some(t.id)).await?;
+    let answers = ask_all(&state.cluster, &nodes, || Action::new("ExtensionStateList")).await;
+    let mut best: std::collections::BTreeMap<String, (i32, String)> = Default::default();
+    for (_, resp) in &answers.ok {
+        for e in &resp.events {
+            if e.get("Context") != Some(context.as_str()) {
+                continue;
+            }
+            let (Some(exten), Some(status)) = (
+                e.get("Exten"),
+                e.get("Status").and_then(|s| s.trim().parse::<i32>().ok()),
+            ) else {
+                continue;
+            };
+            let text = e.get("StatusText").unwrap_or("").to_string();
+            let slot = best
+                .entry(exten.to_string())
+                .or_insert((status, text.clone()));
+            if state_rank(status) > state_rank(slot.0) {
+                *slot = (status, text);
+            }
+        }
+    }
+    // The nodes keep no history of states: the timestamp is when they were asked.
+    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let rows = best
+        .into_iter()
+        .map(|(exten, (_, text))| vec![exten, text, now.clone()])
+        .collect();
+    Ok(partial(
+        Output::Table(table(&["st_extension", "st_state", "st_timestamp"], rows)),
+        answers.missing,
+    ))
+}
+
+// ----- REBOOT / UNREGISTER -----
+
+/// The devices `peer` names: one of the tenant's PJSIP extensions, or `ALL` of them.
+async fn peer_target(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Option<String>> {
+    let peer = p.required("peer")?.trim();
+    if peer.eq_ignore_ascii_case("all") {
+        return Ok(None);
+    }
+    let ext = extension(state, t, "peer", peer).await?;
+    if ext.ex_tech != "PJSIP" {
+        return Err(ApiError::invalid(format!(
+            "parameter 'peer': extension {} is {}; only PJSIP devices can be reached",
+            ext.ex_number, ext.ex_tech
+        )));
+    }
+    Ok(Some(ext.ex_username))
+}
+
+/// REBOOT (`PJSIPNotify` with `Event: check-sync` to each registered device) and UNREGISTER
+/// (drop the device's registered contacts, which Asterisk keeps in AstDB under
+/// `registrar/contact`; the phone registers again at its next refresh). `PJSIPUnregister` is
+/// not used: it only stops Asterisk's own outbound registrations.
+pub async fn reboot_or_unregister(
+    state: &AppState,
+    caller: &Caller,
+    p: &Params,
+    reboot: bool,
+) -> ApiResult<Output> {
+    let what = if reboot { "REBOOT" } else { "UNREGISTER" };
+    let t = writer(caller, what)?;
+    let target = peer_target(state, t, p).await?;
+    // Every node is asked (one that does not answer is named); at least one must be up.
+    let nodes = nodes_for(&state.cluster, Some(t.id)).await?;
+    connected(nodes.clone())?;
+    let (found, missing) = contacts(state, &nodes, Some(&t.code)).await;
+    let found: Vec<(String, Message)> = found
+        .into_iter()
+        .filter(|(_, c)| {
+            target
+                .as_deref()
+                .is_none_or(|d| c.get("Endpoint").is_some_and(|e| e.eq_ignore_ascii_case(d)))
+        })
+        .filter(|(_, c)| !reboot || reachable(c))
+        .collect();
+    if let (Some(dev), true) = (&target, found.is_empty()) {
+        return Err(ApiError::NotFound(format!(
+            "parameter 'peer': {dev} is not registered on any node"
+        )));
+    }
+    let mut sent: Vec<(String, String)> = Vec::new();
+    for (node, c) in &found {
+        let endpoint = c.get("Endpoint").unwrap_or("").to_string();
+        let action = if reboot {
+            // One NOTIFY per device and node reaches all of its contacts there.
+            if sent.contains(&(node.clone(), endpoint.clone())) {
+                continue;
+            }
+            Action::new("PJSIPNotify")
+                .header("Endpoint", endpoint.clone())
+                .header("Variable", "Event=check-sync")
+        } else {
+            Action::new("DBDel")
+                .header("Family", "registrar/contact")
+                .header("Key", c.get("ObjectName").unwrap_or(""))
+        };
+        send_to(state, node, action).await?;
+        sent.push((node.clone(), endpoint));
+    }
+    Ok(partial(Output::Text("OK".into()), missing))
+}
+
+// ----- SMS -----
+
+/// Longest SMS body accepted (characters); a SIP MESSAGE must fit one UDP datagram.
+const SMS_MAX: usize = 1000;
+
+/// SMS: a text message from one of the tenant's devices to another (`MessageSend` on the
+/// node where the recipient is registered). The body travels base64-encoded, so line breaks
+/// and any UTF-8 text are safe in the AMI header.
+pub async fn sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let t = writer(caller, "SMS")?;
+    let from = extension(state, t, "from", p.required("from")?).await?;
+    let to = extension(state, t, "to", p.required("to")?).await?;
+    for (name, ext) in [("from", &from), ("to", &to)] {
+        if ext.ex_tech != "PJSIP" {
+            return Err(ApiError::invalid(format!(
+                "parameter '{name}': extension {} is {}; messages need a PJSIP device",
+                ext.ex_number, ext.ex_tech
+            )));
+        }
+    }
+    let body = p
+        .get("body")
+        .or(p.get("text"))
+        .or(p.get("message"))
+        .ok_or_else(|| ApiError::invalid("parameter 'body' is required"))?;
+    if body.trim().is_empty() || body.chars().count() > SMS_MAX {
+        return Err(ApiError::invalid(format!(
+            "parameter 'body' must be 1 to {SMS_MAX} characters"
+        )));
+    }
+    let nodes = connected(nodes_for(&state.cluster, Some(t.id)).await?)?;
+    let (found, _) = contacts(state, &nodes, Some(&t.code)).await;
+    let node = found
+        .iter()
+        .find(|(_, c)| c.get("Endpoint") == Some(to.ex_username.as_str()) && reachable(c))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "parameter 'to': extension {} is not registered on any node",
+                to.ex_number
+            ))
+        })?;
+    let action = Action::new("MessageSend")
+        .header("To", format!("pjsip:{}", to.ex_username))
+        .header("From", from.ex_username.clone())
+        .header(
+            "Base64Body",
+            base64::engine::general_purpose::STANDARD.encode(body.as_bytes()),
+        );
+    // Stored first, like DIAL: the record stays even if the node's answer is lost.
+    let row = sm_sms::ActiveModel {
+        sm_te_id: Set(t.id),
+        sm_from: Set(from.ex_number.clone()),
+        sm_to: Set(to.ex_number.clone()),
+        sm_body: Set(Some(body.to_string())),
+        sm_node: Set(node.clone()),
+        sm_state: Set("sending".into()),
+        sm_created: Set(chrono::Utc::now().naive_utc()),
+        ..Default::default()
+    }
+    .insert(&state.db.conn)
+    .await?;
+    let client = state
+        .cluster
+        .node(&node)
+        .ok_or_else(|| ApiError::Conflict(format!("node {node} is gone")))?
+        .client;
+    let outcome = client
+        .send_with_timeout(action, state.cluster.settings.action_timeout)
+        .await;
+    let label = match &outcome {
+        Ok(_) => "sent",
+        Err(AmiError::Refused(_)) => "refused",
+        Err(AmiError::NotConnected) => "not sent",
+        Err(_) => "unknown",
+    };
+    let mut row: sm_sms::ActiveModel = row.into();
+    row.sm_state = Set(label.into());
+    row.update(&state.db.conn).await?;
+    outcome.map_err(ami_error)?;
+    Ok(Output::Text("OK".into()))
+}
+
+const SMS_COLUMNS: &[&str] = &["id", "from", "to", "body", "node", "state", "created"];
+
+/// INFO sms: the messages the tenant sent, oldest first; `number` (sender or recipient),
+/// `start`/`end` as INFO cdrs.
+pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let t = tenant_of(caller, "INFO sms")?;
+    let mut q = sm_sms::Entity::find().filter(sm_sms::Column::SmTeId.eq(t.id));
+    if let Some(n) = p.get("number") {
+        let n = n.trim();
+        q = q.filter(
+            Condition::any()
+                .add(sm_sms::Column::SmFrom.eq(n))
+                .add(sm_sms::Column::SmTo.eq(n)),
+        );
+    }
+    if let Some(text) = p.get("start") {
+        q = q.filter(sm_sms::Column::SmCreated.gte(parse_when("start", text)?.0));
+    }
+    if let Some(text) = p.get("end") {
+        let (to, span) = parse_when("end", text)?;
+        q = q.filter(sm_sms::Column::SmCreated.lt(to + span));
+    }
+    let rows = q
+        .order_by_asc(sm_sms::Column::SmCreated)
+        .order_by_asc(sm_sms::Column::SmId)
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.sm_id.to_string(),
+                m.sm_from,
+                m.sm_to,
+                m.sm_body.unwrap_or_default(),
+                m.sm_node,
+                m.sm_state,
+                m.sm_created.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ]
+        })
+        .collect();
+    Ok(Output::Table(table(SMS_COLUMNS, rows)))
+}
+
+// ----- INFO variable -----
+
+/// A variable name Getvar may read: a plain name, never a function call (`SHELL(…)`,
+/// `DB(…)`), which Getvar would evaluate.
+fn variable_name(v: &str) -> ApiResult<&str> {
+    let v = v.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 80
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        return Err(ApiError::invalid(
+            "parameter 'variable' must be a variable name (letters, digits, '_', '-', '.'; no functions)",
+        ));
+    }
+    Ok(v)
+}
+
+/// INFO variable: `variable` (a name) read with `Getvar`, on `channel` when given (the
+/// channel's node), else a global variable (the first node with a value; `server` picks
+/// one). A tenant reads only its own channels' variables and globals named `<TENANT>-…` or
+/// `<TENANT>_…` (the DIAL variables are `<TENANT>-name`).
+pub async fn info_variable(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let name = variable_name(p.required("variable")?)?;
+    let t = caller.tenant.as_ref();
+    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
+    connected(nodes.clone())?;
+    if let Some(channel) = p.get("channel") {
+        let channel = header_safe("channel", channel.trim(), 120)?;
+        if t.is_some_and(|t| !channel_is_tenants(channel, &t.code)) {
+            return Err(ApiError::NotFound(format!(
+                "parameter 'channel': no channel {channel} of tenant {}",
+                t.map(|t| t.code.as_str()).unwrap_or("")
+            )));
+        }
+        let answers = ask_all(&state.cluster, &nodes, || {
+            Action::new("Getvar")
+                .header("Channel", channel)
+                .header("Variable", name)
+        })
+        .await;
+        let (_, resp) = answers.ok.first().ok_or_else(|| {
+            ApiError::NotFound(format!("parameter 'channel': no channel {channel}"))
+        })?;
+        return Ok(Output::Value {
+            name: "value",
+            value: Some(resp.get("Value").unwrap_or("").to_string()),
+        });
+    }
+    if let Some(t) = t {
+        let owned = name.len() > t.code.len()
+            && name[..t.code.len()].eq_ignore_ascii_case(&t.code)
+            && matches!(name.as_bytes()[t.code.len()], b'-' | b'_');
+        if !owned {
+            return Err(ApiError::invalid(format!(
+                "parameter 'variable': a global variable of tenant {} is named {}-… or {}_…",
+                t.code, t.code, t.code
+            )));
+        }
+    }
+    let nodes: Vec<_> = match p.get("server").map(str::trim) {
+        Some(server) => {
+            let n: Vec<_> = nodes
+                .into_iter()
+                .filter(|n| n.name.eq_ignore_ascii_case(server) && n.is_connected())
+                .collect();
+            if n.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "parameter 'server': no connected node '{server}'"
+                )));
+            }
+            n
+        }
+        None => nodes,
+    };
+    let answers = ask_all(&state.cluster, &nodes, || {
+        Action::new("Getvar").header("Variable", name)
+    })
+    .await;
+    let value = answers
+        .ok
+        .iter()
+        .filter_map(|(_, r)| r.get("Value"))
+        .find(|v| !v.is_empty())
+        .unwrap_or("")
+        .to_string();
+    Ok(partial(
+        Output::Value {
+            name: "value",
+            value: Some(value),
+        },
+        answers.missing,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_uris_give_host_and_port() {
+        assert_eq!(
+            uri_host_port("sip:103-ACME@192.0.2.7:5062;ob"),
+            ("192.0.2.7".into(), "5062".into())
+        );
+        assert_eq!(
+            uri_host_port("sips:103-ACME@pbx.example"),
+            ("pbx.example".into(), "5061".into())
+        );
+        assert_eq!(
+            uri_host_port("sip:u@[2001:db8::1]:5070;transport=udp"),
+            ("2001:db8::1".into(), "5070".into())
+        );
+        assert!(owns(Some("ACME"), "103-acme"));
+        assert!(!owns(Some("ACME"), "103-ACMEX"));
+        assert!(!owns(Some("ACME"), "trunk"));
+        assert!(variable_name("SHELL(id)").is_err());
+        assert!(variable_name("ACME-x").is_ok());
+    }
+}
