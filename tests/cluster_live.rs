@@ -294,7 +294,9 @@ backend_tests! {
         ctx.info(&ctx.admin, Some("BETA"), "flow").on(&sb.base).p("number", "1").get().await
             .is_error_starting("parameter 'number': no flow 1 in tenant BETA");
 
-        // A node added later gets every flow; a node that was down gets the change on return.
+        // A node added later gets every flow (and every DND entry); a node that was down gets
+        // the change on return.
+        ctx.ext(&ctx.a, "105", json!({ "ex_dnd": "on" })).await;
         servers[1].go_away().await;
         sb.wait_down("n2").await;
         set(&ctx.rw, "1", "RINGING").get().await.is_plain("OK");
@@ -307,6 +309,8 @@ backend_tests! {
             st.device_states.get(&dev).map(String::as_str) == Some("RINGING")
                 && st.astdb.get(&key).map(String::as_str) == Some("night")
         })).await;
+        let dnd = ("DND".to_string(), "105-ACME".to_string());
+        wait_for("DND on n3", || n3.state().astdb.get(&dnd).map(String::as_str) == Some("YES")).await;
         sb.stop().await;
     }
 

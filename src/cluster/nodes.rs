@@ -94,8 +94,9 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
     }
     .insert(conn)
     .await?;
-    // A new node starts without the tenants' call-flow states: queue them for it.
+    // A new node starts without the tenants' call-flow states and DND entries: queue them.
     super::flows::seed_node(conn, model.no_id).await?;
+    super::outbox::seed_dnd(conn, model.no_id).await?;
     Ok(model.into())
 }
 

@@ -50,6 +50,33 @@ pub fn dnd_action(username: &str, on: bool) -> NodeAction {
     }
 }
 
+/// Queue, for a newly added node, the AstDB DND entry of every extension in DND that the node
+/// serves (the other nodes got theirs when DND was set).
+pub async fn seed_dnd(conn: &impl ConnectionTrait, node_id: i32) -> ApiResult<()> {
+    use entity::ex_extensions;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut serves: std::collections::HashMap<i32, bool> = Default::default();
+    let in_dnd = ex_extensions::Entity::find()
+        .filter(ex_extensions::Column::ExDnd.eq("on"))
+        .all(conn)
+        .await?;
+    for ext in in_dnd {
+        let served = match serves.get(&ext.ex_te_id) {
+            Some(s) => *s,
+            None => {
+                let s = nodes::targets(conn, Some(ext.ex_te_id)).await?.contains(&node_id);
+                serves.insert(ext.ex_te_id, s);
+                s
+            }
+        };
+        if served {
+            let act = dnd_action(&ext.ex_username, true);
+            record_to(conn, Some(ext.ex_te_id), &[node_id], &[act]).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The hook of the generic engine: record the node actions of a write in its transaction.
 pub async fn on_write(cx: &WriteCx<'_>) -> ApiResult<()> {
     let actions = super::on_write::actions(cx);
