@@ -139,9 +139,7 @@ const NOT_YET: &[&str] = &[
     "blfs",
     "flows",
     "setflow",
-    "fax",
     "sms",
-    "campaign",
     "responsepath",
     "usergroup",
     "virtualext",
@@ -157,7 +155,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     }
     let served = matches!(
         reqtype.as_str(),
-        "managedb" | "info" | "setting" | "cdr" | "mediafile"
+        "managedb" | "info" | "setting" | "cdr" | "mediafile" | "fax" | "campaign"
     ) || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
@@ -172,6 +170,8 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "setting" => crate::settings::handle(state, &caller, p).await,
         "cdr" => crate::proxyapi::cdr::handle(state, &caller, p).await,
         "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
+        "fax" => crate::calls::fax::handle(state, &caller, p).await,
+        "campaign" => crate::calls::campaign::handle(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         r if crate::account::REQTYPES.contains(&r) => {
             crate::account::handle(state, &caller, p, r, client_ip(state, req)).await

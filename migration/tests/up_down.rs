@@ -101,6 +101,10 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         re_recordings,
         tp_cdrtemplates,
         gt_cdrtemplates,
+        dc_dialcalls,
+        fx_faxes,
+        cp_campaigns,
+        cn_campaignnumbers,
     );
     Ok(())
 }
