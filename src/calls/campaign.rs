@@ -31,7 +31,8 @@ use crate::render::{Output, Table};
 use entity::{cn_campaignnumbers as cn, cp_campaigns as cp, ex_extensions, qu_queues};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use std::sync::Weak;
 use std::time::Duration;
@@ -213,7 +214,7 @@ async fn campaigns(db: &Db, t: &TenantRef, only: Option<i32>) -> ApiResult<Outpu
     if let Some(id) = only {
         find = find.filter(cp::Column::CpId.eq(id));
     }
-    let rows = find.all(&db.conn).await?;
+    let rows = find.order_by_asc(cp::Column::CpId).all(&db.conn).await?;
     let mut q = Query::select();
     q.column(cn::Column::CnCpId)
         .column(cn::Column::CnState)
@@ -222,9 +223,15 @@ async fn campaigns(db: &Db, t: &TenantRef, only: Option<i32>) -> ApiResult<Outpu
         .and_where(Expr::col(cn::Column::CnTeId).eq(t.id))
         .group_by_col(cn::Column::CnCpId)
         .group_by_col(cn::Column::CnState);
-    let counts = db
-        .read_cells(&q, &[CellType::Int, CellType::Text, CellType::Int])
-        .await?;
+    // COUNT is a 64-bit integer on every backend.
+    let mut counts: Vec<(i32, String, i64)> = Vec::new();
+    for r in db.conn.query_all(&q).await? {
+        counts.push((
+            r.try_get_by_index(0).map_err(internal)?,
+            r.try_get_by_index(1).map_err(internal)?,
+            r.try_get_by_index(2).map_err(internal)?,
+        ));
+    }
     let mut columns: Vec<String> = CAMPAIGN_COLUMNS.iter().map(|c| c.to_string()).collect();
     columns.extend(STATES.iter().map(|s| s.to_string()));
     let mut table = Table::new(columns);
@@ -241,14 +248,12 @@ async fn campaigns(db: &Db, t: &TenantRef, only: Option<i32>) -> ApiResult<Outpu
             r.cp_state,
             r.cp_created.format("%Y-%m-%d %H:%M:%S").to_string(),
         ];
-        let id = r.cp_id.to_string();
-        for s in STATES {
+        for state in STATES {
             let n = counts
                 .iter()
-                .find(|c| c[0].as_deref() == Some(id.as_str()) && c[1].as_deref() == Some(*s))
-                .and_then(|c| c[2].clone())
-                .unwrap_or_else(|| "0".into());
-            cells.push(n);
+                .find(|(id, s, _)| *id == r.cp_id && s == state)
+                .map_or(0, |c| c.2);
+            cells.push(n.to_string());
         }
         table.rows.push(cells.into_iter().map(Some).collect());
     }
