@@ -7,6 +7,7 @@ mod common;
 use ami_server::{AmiServer, CdrEvent, SECRET, USERNAME};
 use common::*;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard::app::{serve, AppState};
@@ -19,21 +20,25 @@ struct Sb {
     cluster: Arc<Cluster>,
 }
 
+/// Register an AMI test server as a node.
+async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
+    nodes::add(
+        &ctx.db.conn,
+        nodes::NewNode {
+            name,
+            host: "127.0.0.1",
+            port: server.port(),
+            username: USERNAME,
+            secret: SECRET,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 impl Sb {
-    /// Registers `server` as node `n1`, starts a Switchboard and waits until it is connected.
-    async fn with_node(ctx: &Ctx, server: &AmiServer) -> Sb {
-        nodes::add(
-            &ctx.db.conn,
-            nodes::NewNode {
-                name: "n1",
-                host: "127.0.0.1",
-                port: server.port(),
-                username: USERNAME,
-                secret: SECRET,
-            },
-        )
-        .await
-        .unwrap();
+    /// A Switchboard process on the test's database, its cluster started.
+    async fn start(ctx: &Ctx) -> Sb {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = AppState::new(ctx.db.clone(), ctx.config.clone());
@@ -42,16 +47,26 @@ impl Sb {
         let server = serve(state, listener).unwrap();
         let handle = server.handle();
         actix_rt::spawn(server);
-        let sb = Sb {
+        Sb {
             base: format!("http://127.0.0.1:{port}"),
             handle,
             cluster,
-        };
-        let c = sb.cluster.clone();
-        wait_for("node n1 connected", || {
-            c.nodes().iter().any(|n| n.is_connected())
+        }
+    }
+
+    async fn wait_connected(&self, n: usize) {
+        let c = self.cluster.clone();
+        wait_for("nodes connected", || {
+            c.nodes().iter().filter(|n| n.is_connected()).count() == n
         })
         .await;
+    }
+
+    /// Registers `server` as node `n1`, starts a Switchboard and waits until it is connected.
+    async fn with_node(ctx: &Ctx, server: &AmiServer) -> Sb {
+        register(ctx, "n1", server).await;
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(1).await;
         sb
     }
 
@@ -347,5 +362,74 @@ backend_tests! {
         assert_eq!(ctx.count("cp_campaigns").await, 0);
         assert_eq!(ctx.count("cn_campaignnumbers").await, 0);
         sb.stop().await;
+    }
+
+    async fn nodes_added_later_get_a_consumer_and_handlers_can_be_added(ctx) {
+        let sb = Sb::start(ctx).await;
+        // A handler another part of the server registers for its own user event.
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        sb.cluster.events.on("UserEvent:Probe", move |e| {
+            let counter = counter.clone();
+            Box::pin(async move {
+                if e.node == "late" && e.message.get("Payload") == Some("42") {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(())
+            })
+        });
+        let node = AmiServer::start().await;
+        register(ctx, "late", &node).await;
+        sb.wait_connected(1).await;
+        node.emit(&[("Event", "UserEvent"), ("UserEvent", "Other"), ("Payload", "42")]);
+        node.emit(&[("Event", "UserEvent"), ("UserEvent", "Probe"), ("Payload", "42")]);
+        node.emit_cdr(&CdrEvent::answered("PJSIP/100-ACME-00000001", "PJSIP/trunk-00000002", "100", "5551234", "1795319990.1"));
+        wait_count(ctx, "cdr", "node = 'late'", 1).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+        // Removed: its connection and consumer end.
+        nodes::remove(&ctx.db.conn, "late").await.unwrap();
+        let c = sb.cluster.clone();
+        wait_for("node removed", || c.nodes().is_empty()).await;
+        let logins = node.logins();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(node.logins(), logins);
+        sb.stop().await;
+    }
+
+    async fn two_processes_share_a_campaign_without_exceeding_maxcalls(ctx) {
+        let node = AmiServer::start().await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        register(ctx, "n1", &node).await;
+        let (a, b) = (Sb::start(ctx).await, Sb::start(ctx).await);
+        a.wait_connected(1).await;
+        b.wait_connected(1).await;
+        let cp = |sb: &Sb, action: &str| sb.req(ctx, "CAMPAIGN", &ctx.rw, "ACME").p("action", action);
+        let v = cp(&a, "add").p("name", "Shared").p("source", "extension").p("target", "100").p("maxcalls", "3").fmt("json").get().await.json();
+        let id = rows(&v)[0]["cp_id"].as_str().unwrap().to_string();
+        let numbers: Vec<String> = (0..10).map(|i| format!("555010{i}")).collect();
+        cp(&b, "addnumbers").p("id", &id).p("numbers", numbers.join(",")).get().await;
+        cp(&b, "start").p("id", &id).get().await.is_plain("OK");
+        let dialled = || -> Vec<String> {
+            node.received_named("Originate").iter().map(|o| o.get("Channel").unwrap().to_string()).collect()
+        };
+        wait_for("three originates", || dialled().len() == 3).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(dialled().len(), 3, "maxcalls across processes");
+        // All three end: three more, never a number twice.
+        let uids: Vec<String> = node.state().channels.iter().map(|c| c.uniqueid.clone()).collect();
+        for uid in &uids {
+            node.emit_cdr(&CdrEvent::answered("Local/x@from-internal-ACME-00000000;1", "", "x", "100", uid));
+        }
+        wait_for("six originates", || dialled().len() == 6).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut d = dialled();
+        assert_eq!(d.len(), 6);
+        d.sort();
+        d.dedup();
+        assert_eq!(d.len(), 6, "a number dialled twice: {d:?}");
+        assert_eq!(ctx.count_where("cn_campaignnumbers", "cn_state = 'done'").await, 3);
+        cp(&a, "stop").p("id", &id).get().await.is_plain("OK");
+        a.stop().await;
+        b.stop().await;
     }
 }
