@@ -361,6 +361,16 @@ backend_tests! {
         cp(&ctx.rw, "ACME", "delete").p("id", &id).get().await.is_plain("OK");
         assert_eq!(ctx.count("cp_campaigns").await, 0);
         assert_eq!(ctx.count("cn_campaignnumbers").await, 0);
+        // A running campaign of a tenant that is deleted stops.
+        node.clear_failures();
+        node.silent_originate(true);
+        let v = cp(&ctx.admin, "BETA", "add").p("name", "B").p("source", "extension").p("target", "200").fmt("json").get().await.json();
+        let beta = rows(&v)[0]["cp_id"].as_str().unwrap().to_string();
+        cp(&ctx.admin, "BETA", "addnumbers").p("id", &beta).p("numbers", "5557001").get().await;
+        cp(&ctx.admin, "BETA", "start").p("id", &beta).get().await.is_plain("OK");
+        wait_count(ctx, "cn_campaignnumbers", "cn_state = 'dialing'", 1).await;
+        ctx.mdb(&ctx.admin, None, "tenant", "delete").id(ctx.b.id).p("cascade", "yes").post().await;
+        wait_count(ctx, "cp_campaigns", &format!("cp_id = {beta} AND cp_state = 'stopped'"), 1).await;
         sb.stop().await;
     }
 

@@ -9,7 +9,9 @@
 //! A number goes `pending` → `dialing` (originated) → `answered` (in a call) → `done` (its CDR
 //! arrived), or back to `pending` when not answered and attempts remain, else `failed`;
 //! `unknown` when the node never told the outcome (it is not dialled again). `maxcalls` bounds
-//! the numbers `dialing` + `answered` at once.
+//! the numbers `dialing` + `answered` at once; an answered call whose CDR never arrives (no
+//! cdr_manager on the node) frees its slot after four hours. A campaign whose tenant is deleted
+//! stops.
 //!
 //! The dialer (one task per process, started with the cluster) looks at running campaigns every
 //! poll. Claiming numbers happens in one transaction that first locks the campaign row (`FOR
@@ -38,6 +40,8 @@ use std::sync::Weak;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// An answered call holds its slot until its CDR arrives, or at most this long.
+const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
 /// Numbers one `addnumbers` may add.
 const MAX_ADD: usize = 10_000;
 /// States a number may be in; the first two count against `maxcalls`.
@@ -479,6 +483,22 @@ struct Claim {
 
 /// Originate up to the campaign's free slots.
 async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
+    let db = &cluster.db;
+    // A campaign whose tenant was deleted stops instead of dialling for nobody.
+    let (code, context) =
+        match crate::objects::extension::tenant_context(&db.conn, c.cp_te_id).await {
+            Err(ApiError::WrongTenant) => {
+                let mut u = Query::update();
+                u.table(cp::Entity)
+                    .value(cp::Column::CpState, "stopped")
+                    .and_where(Expr::col(cp::Column::CpId).eq(c.cp_id));
+                let txn = db.begin_write().await?;
+                txn.execute(&u).await?;
+                txn.commit().await?;
+                return Ok(());
+            }
+            other => other?,
+        };
     let nodes: Vec<_> = crate::cluster::live::nodes_for(cluster, Some(c.cp_te_id))
         .await?
         .into_iter()
@@ -487,7 +507,6 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
     if nodes.is_empty() {
         return Ok(());
     }
-    let db = &cluster.db;
     let now = chrono::Utc::now().naive_utc();
     let txn = db.begin_write().await?;
     // The campaign row is the lock that serialises claims (and maxcalls) across processes.
@@ -505,17 +524,24 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
     if current != "running" {
         return Ok(());
     }
-    // A call whose outcome never came (its process died) stops counting after a while.
-    let stale = now - chrono::Duration::seconds(i64::from(c.cp_dialtimeout) + 120);
-    let mut expire = Query::update();
-    expire
-        .table(cn::Entity)
-        .value(cn::Column::CnState, "unknown")
-        .value(cn::Column::CnUpdated, now)
-        .and_where(Expr::col(cn::Column::CnCpId).eq(c.cp_id))
-        .and_where(Expr::col(cn::Column::CnState).eq("dialing"))
-        .and_where(Expr::col(cn::Column::CnClaimed).lt(stale));
-    txn.execute(&expire).await?;
+    // A call whose outcome never came (its process died) stops counting after a while, and so
+    // does an answered call whose CDR never came (cdr_manager off, an event lost).
+    let no_outcome = now - chrono::Duration::seconds(i64::from(c.cp_dialtimeout) + 120);
+    let no_cdr = now - chrono::Duration::from_std(MAX_CALL).map_err(internal)?;
+    for (from, to, before) in [
+        ("dialing", "unknown", no_outcome),
+        ("answered", "done", no_cdr),
+    ] {
+        let mut expire = Query::update();
+        expire
+            .table(cn::Entity)
+            .value(cn::Column::CnState, to)
+            .value(cn::Column::CnUpdated, now)
+            .and_where(Expr::col(cn::Column::CnCpId).eq(c.cp_id))
+            .and_where(Expr::col(cn::Column::CnState).eq(from))
+            .and_where(Expr::col(cn::Column::CnClaimed).lt(before));
+        txn.execute(&expire).await?;
+    }
     let busy = cn::Entity::find()
         .filter(cn::Column::CnCpId.eq(c.cp_id))
         .filter(cn::Column::CnState.is_in(BUSY))
@@ -570,7 +596,6 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
     if claims.is_empty() {
         return Ok(());
     }
-    let (code, context) = crate::objects::extension::tenant_context(&db.conn, c.cp_te_id).await?;
     for claim in claims {
         let mut action = crate::ami::Action::new("Originate")
             .header("Channel", format!("Local/{}@{context}", claim.number))
