@@ -68,7 +68,7 @@ pub struct Cluster {
     cancel: CancellationToken,
     /// Next node for a DIAL with no better choice.
     pub round_robin: std::sync::atomic::AtomicUsize,
-    /// Where node events go (see [`super::events`]); register more handlers before `start`.
+    /// Where node events go (see [`super::events`]); handlers may be added at any time.
     pub events: Arc<super::events::Router>,
 }
 
