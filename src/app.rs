@@ -134,7 +134,7 @@ fn respond(
 }
 
 /// Reqtypes of the upstream API that are not served yet (answered with a clear error).
-const NOT_YET: &[&str] = &["fax", "campaign", "responsepath"];
+const NOT_YET: &[&str] = &["responsepath"];
 
 async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
     let reqtype = p.required_word("reqtype")?;
@@ -143,7 +143,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     }
     let served = matches!(
         reqtype.as_str(),
-        "managedb" | "info" | "setting" | "cdr" | "mediafile"
+        "managedb" | "info" | "setting" | "cdr" | "mediafile" | "fax" | "campaign"
     ) || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served && !NOT_YET.contains(&reqtype.as_str()) {
@@ -158,6 +158,8 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "setting" => crate::settings::handle(state, &caller, p).await,
         "cdr" => crate::proxyapi::cdr::handle(state, &caller, p).await,
         "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
+        "fax" => crate::calls::fax::handle(state, &caller, p).await,
+        "campaign" => crate::calls::campaign::handle(state, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         r if crate::account::REQTYPES.contains(&r) => {
             crate::account::handle(state, &caller, p, r, client_ip(state, req)).await

@@ -371,9 +371,10 @@ mod tests {
 pub struct FileStore {
     pub name: &'static str,
     root: fn(&crate::config::Config) -> PathBuf,
-    /// The table and column whose rows name the files.
+    /// The table and column whose rows name the files, and the rows' tenant column.
     table: &'static str,
     column: &'static str,
+    tenant_col: &'static str,
     /// The file's path under the root, from the name a row holds.
     path: fn(&str) -> ApiResult<String>,
 }
@@ -384,6 +385,7 @@ pub static MEDIA: FileStore = FileStore {
     root: crate::config::Config::media_dir,
     table: "me_mediafiles",
     column: "me_sha256",
+    tenant_col: "me_te_id",
     path: crate::media::relative,
 };
 
@@ -393,10 +395,40 @@ pub static VOICEMAIL: FileStore = FileStore {
     root: crate::config::Config::voicemail_dir,
     table: "voicemail_messages",
     column: "recording",
+    tenant_col: "te_id",
     path: |name| Ok(name.to_string()),
 };
 
-static STORES: &[&FileStore] = &[&MEDIA, &VOICEMAIL];
+/// Sent and received faxes: rows hold the path under the fax directory.
+pub static FAX: FileStore = FileStore {
+    name: "fax",
+    root: crate::config::Config::fax_dir,
+    table: "fx_faxes",
+    column: "fx_file",
+    tenant_col: "fx_te_id",
+    path: |name| Ok(name.to_string()),
+};
+
+static STORES: &[&FileStore] = &[&MEDIA, &VOICEMAIL, &FAX];
+
+/// Inside the transaction that deletes a tenant (before its rows go): release every file its
+/// rows name, in every store.
+pub async fn release_tenant(conn: &impl sea_orm::ConnectionTrait, te_id: i32) -> ApiResult<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    for store in STORES {
+        let mut q = Query::select();
+        q.distinct()
+            .column(store.column)
+            .from(store.table)
+            .and_where(Expr::col(store.tenant_col).eq(te_id));
+        for row in conn.query_all(&q).await? {
+            if let Ok(Some(name)) = row.try_get_by_index::<Option<String>>(0) {
+                release(conn, store, &name).await?;
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Note, inside a write transaction, that the file `name` of `store` may have lost its last row.
 pub async fn release(

@@ -3,6 +3,7 @@ pub mod account;
 pub mod ami;
 pub mod app;
 pub mod auth;
+pub mod calls;
 pub mod cdr;
 pub mod cli;
 pub mod cluster;

@@ -173,9 +173,9 @@ backend_tests! {
         ctx.req().p("key", &ctx.admin).get().await.is_error("parameter 'reqtype' is required");
         ctx.req().p("reqtype", "").get().await.is_error("parameter 'reqtype' is required");
         // Served upstream but not here yet: still behind the key.
-        ctx.req().p("reqtype", "CAMPAIGN").get().await.is_too_bad();
-        let r = ctx.req().p("reqtype", "campaign").p("key", &ctx.admin).get().await;
-        r.is_error("reqtype CAMPAIGN is not implemented by this server");
+        ctx.req().p("reqtype", "RESPONSEPATH").get().await.is_too_bad();
+        let r = ctx.req().p("reqtype", "responsepath").p("key", &ctx.admin).get().await;
+        r.is_error("reqtype RESPONSEPATH is not implemented by this server");
         let r = ctx.info(&ctx.admin, None, "transcript").get().await;
         r.is_error("INFO transcript is not implemented by this server");
         let r = ctx.info(&ctx.admin, None, "nonsense").get().await;

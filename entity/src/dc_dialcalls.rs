@@ -1,4 +1,4 @@
-//! `dc_dialcalls` table (schema: migration `m20261122_000005_cluster`).
+//! `dc_dialcalls` table (schema: migrations `m20261122_000005_cluster`, `m20261122_000009_calls`).
 
 use sea_orm::entity::prelude::*;
 
@@ -16,6 +16,11 @@ pub struct Model {
     pub dc_uniqueid: String,
     pub dc_state: String,
     pub dc_created: DateTime,
+    /// Asterisk's OriginateResponse reason (0 failed, 1 hung up, 3 ringing, 4 answered, 5 busy, 8 congested).
+    pub dc_reason: i32,
+    /// The originated channel as the node named it.
+    pub dc_channel: String,
+    pub dc_updated: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -105,6 +105,10 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         gt_cdrtemplates,
         fl_flows,
         sm_sms,
+        dc_dialcalls,
+        fx_faxes,
+        cp_campaigns,
+        cn_campaignnumbers,
     );
     Ok(())
 }

@@ -100,7 +100,7 @@ impl std::fmt::Display for Summary {
 }
 
 /// Asterisk writes `YYYY-MM-DD HH:MM:SS`; an empty answer time means "never answered".
-fn time(field: &str, v: &str) -> Result<Option<NaiveDateTime>, String> {
+pub(super) fn time(field: &str, v: &str) -> Result<Option<NaiveDateTime>, String> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
@@ -110,7 +110,7 @@ fn time(field: &str, v: &str) -> Result<Option<NaiveDateTime>, String> {
         .map_err(|_| format!("field '{field}': '{v}' is not a YYYY-MM-DD HH:MM:SS time"))
 }
 
-fn number(field: &str, v: &str) -> Result<i32, String> {
+pub(super) fn number(field: &str, v: &str) -> Result<i32, String> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(0);

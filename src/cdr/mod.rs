@@ -9,6 +9,7 @@
 //! re-import (or the same call arriving both ways) adds nothing.
 
 pub mod cli;
+pub mod events;
 pub mod import;
 pub mod layout;
 pub mod report;

@@ -95,6 +95,7 @@ const CDRS: Report = Report {
         },
         text("uniqueid", &["uniqueid"]),
         text("linkedid", &["linkedid"]),
+        text("originateid", &["originateid"]),
         text("src", &["src"]),
         text("firstdst", &["firstdst"]),
         text("direction", &["direction"]),

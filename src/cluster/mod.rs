@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod dispatcher;
+pub mod events;
 pub mod flows;
 pub mod live;
 pub mod nodes;

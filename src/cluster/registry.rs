@@ -49,6 +49,8 @@ pub struct Node {
     fingerprint: String,
     /// Connected at the last dispatcher pass (a reconnect retries failed deliveries).
     pub(super) was_connected: Arc<std::sync::atomic::AtomicBool>,
+    /// Stops this node's event consumer.
+    events_stop: CancellationToken,
 }
 
 impl Node {
@@ -66,6 +68,8 @@ pub struct Cluster {
     cancel: CancellationToken,
     /// Next node for a DIAL with no better choice.
     pub round_robin: std::sync::atomic::AtomicUsize,
+    /// Where node events go (see [`super::events`]); handlers may be added at any time.
+    pub events: Arc<super::events::Router>,
 }
 
 fn fingerprint(m: &no_nodes::Model) -> String {
@@ -93,6 +97,7 @@ impl Cluster {
             instance: uuid::Uuid::new_v4().simple().to_string(),
             cancel: CancellationToken::new(),
             round_robin: Default::default(),
+            events: Arc::new(super::events::Router::standard()),
         })
     }
 
@@ -110,6 +115,7 @@ impl Cluster {
     /// Start the background task (node table polling and outbox dispatch). It ends with
     /// [`Cluster::stop`] or when the cluster is dropped.
     pub fn start(self: &Arc<Self>) {
+        crate::calls::campaign::spawn_dialer(Arc::downgrade(self), self.cancel.clone());
         let weak = Arc::downgrade(self);
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
@@ -141,6 +147,7 @@ impl Cluster {
         self.cancel.cancel();
         if let Ok(mut nodes) = self.nodes.lock() {
             for n in nodes.drain(..) {
+                n.events_stop.cancel();
                 n.client.shutdown();
             }
         }
@@ -161,6 +168,7 @@ impl Cluster {
                     .iter()
                     .any(|m| m.no_id == n.id && fingerprint(m) == n.fingerprint);
                 if !keep {
+                    n.events_stop.cancel();
                     n.client.shutdown();
                 }
                 keep
@@ -196,12 +204,22 @@ impl Cluster {
         cfg.action_timeout = self.settings.action_timeout;
         cfg.backoff_min = self.settings.backoff_min;
         cfg.backoff_max = self.settings.backoff_max;
+        let client = Client::spawn(cfg);
+        let events_stop = self.cancel.child_token();
+        super::events::spawn_consumer(
+            self.events.clone(),
+            self.db.clone(),
+            m.no_name.clone(),
+            client.events(),
+            events_stop.clone(),
+        );
         Node {
             id: m.no_id,
             name: m.no_name.clone(),
-            client: Client::spawn(cfg),
+            client,
             fingerprint: fingerprint(m),
             was_connected: Default::default(),
+            events_stop,
         }
     }
 }

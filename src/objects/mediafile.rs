@@ -4,7 +4,7 @@
 //! SHA-256; `getbinary` sends them back (with HTTP Range). Deleting the row, or replacing its
 //! bytes, releases the old content, which is removed after the commit if nothing else uses it.
 
-use super::support::{target_row, tenant_values};
+use super::support::target_row;
 use super::Kind::*;
 use super::{opt, read_action, req, ro, write_action, ActionCx, Behavior, Object, Op, WriteCx};
 use crate::error::{internal, ApiError, ApiResult};
@@ -13,7 +13,7 @@ use crate::media;
 use crate::render::Output;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{ConnectionTrait, Value};
 
 pub static MEDIAFILE: Object = Object {
     name: "mediafile",
@@ -161,12 +161,5 @@ impl Behavior for MediafileBehavior {
             "getbinary" => get_binary(cx).await,
             _ => update_binary(cx).await,
         }
-    }
-
-    async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
-        for sha in tenant_values(txn, "me_mediafiles", "me_sha256", "me_te_id", te_id).await? {
-            files::release(txn, &files::MEDIA, &sha).await?;
-        }
-        Ok(())
     }
 }

@@ -339,6 +339,9 @@ pub const TENANT_HOUSEKEEPING: &[(&str, &str)] = &[
     ("vm_virtualmembers", "vm_te_id"),
     ("fl_flows", "fl_te_id"),
     ("sm_sms", "sm_te_id"),
+    ("fx_faxes", "fx_te_id"),
+    ("cn_campaignnumbers", "cn_te_id"),
+    ("cp_campaigns", "cp_te_id"),
 ];
 
 /// Checks shared by descriptors.

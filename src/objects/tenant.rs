@@ -105,6 +105,8 @@ impl Behavior for TenantBehavior {
                 )));
             }
             crate::objects::extension::drop_tenant_realtime(cx.txn, id).await?;
+            // Stored files (media, voicemail, faxes) go after the commit.
+            crate::files::release_tenant(cx.txn, id).await?;
             for obj in super::REGISTRY {
                 obj.behavior.on_tenant_delete(cx.txn, id).await?;
             }

@@ -109,15 +109,6 @@ impl Behavior for VoicemailBehavior {
         Ok(())
     }
 
-    /// The tenant's message rows go with it (housekeeping); their files after the commit.
-    async fn on_tenant_delete(&self, txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
-        let mut q = Query::select();
-        q.column("recording")
-            .from("voicemail_messages")
-            .and_where(Expr::col("te_id").eq(te_id));
-        release_recordings(txn, q).await
-    }
-
     async fn action(&self, cx: &ActionCx<'_>, name: &str) -> ApiResult<Output> {
         let spool = cx.config.voicemail_dir();
         match name {

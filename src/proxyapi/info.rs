@@ -20,7 +20,6 @@ const NOT_YET: &[&str] = &[
     "outdialed",
     "simpledialed",
     "call",
-    "fax",
     "inforecording",
     "recording",
     "recordings",
@@ -56,6 +55,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "flow" => crate::proxyapi::flows::info(state, caller, params).await,
         "variable" => crate::proxyapi::peers::info_variable(state, caller, params).await,
         "extstate" => crate::proxyapi::live::extstate(state, caller, params).await,
+        "fax" => crate::calls::fax::list(state, caller, params).await,
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"

@@ -323,14 +323,22 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         dc_uniqueid: Set(String::new()),
         dc_state: Set("sent".into()),
         dc_created: Set(chrono::Utc::now().naive_utc()),
+        dc_reason: Set(0),
+        dc_channel: Set(String::new()),
+        dc_updated: Set(None),
         ..Default::default()
     }
     .insert(&state.db.conn)
     .await?;
-    let outcome = node
-        .client
-        .send_with_timeout(action, state.cluster.settings.action_timeout)
-        .await;
+    // The answer does not wait for the call: its outcome is recorded when the node reports it.
+    let outcome_within = std::time::Duration::from_secs(u64::from(dialtimeout) + 60);
+    let outcome = crate::calls::originate(
+        &node.client,
+        action,
+        state.cluster.settings.action_timeout,
+        outcome_within,
+    )
+    .await;
     let label = match &outcome {
         Ok(_) => "queued",
         Err(AmiError::Refused(_)) => "refused",
@@ -341,7 +349,13 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     row.dc_state = Set(label.into());
     row.update(&state.db.conn).await?;
     match outcome {
-        Ok(_) => Ok(success("Originate successfully queued", Some(&id))),
+        Ok(pending) => {
+            let (db, dial_id) = (state.db.clone(), id.clone());
+            crate::calls::on_outcome("DIAL", pending, move |o| {
+                Box::pin(crate::calls::record_dial(db, dial_id, o))
+            });
+            Ok(success("Originate successfully queued", Some(&id)))
+        }
         Err(e) => Err(ami_error(e)),
     }
 }

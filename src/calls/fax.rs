@@ -1,0 +1,383 @@
+//! `reqtype=FAX`: `action=send` (multipart `filename`: a PDF or TIFF, `number`), `list`,
+//! `download` (`id`); INFO `fax` is the same list.
+//!
+//! A fax is stored under the fax directory as `<TENANT>/<uuid>.<pdf|tif>` (the client's file
+//! name is kept for display only, never used as a path), recorded in `fx_faxes`, and handed to a
+//! node as an Originate. **Dialplan contract** (on every node):
+//!
+//! - Channel `Local/<number>@<tenant context>`: the tenant's own outbound routing dials the
+//!   number (caller id `callerid`).
+//! - When it answers, the originated side runs context `switchboard-fax-out`, extension `s`,
+//!   with channel variables `TENANT`, `FAXID` (the fax's id, `<node>-<16 hex>`), `FAXFILE` (the
+//!   stored file's absolute path as this server sees it: mount the fax directory at the same
+//!   path on the nodes), `FAXTYPE` (`pdf` or `tiff`; SendFAX needs TIFF, so convert a PDF first)
+//!   and `FAXSTATIONID`.
+//! - Its `h` extension reports the result:
+//!   `UserEvent(SwitchboardFax,FaxID: ${FAXID},Status: ${FAXOPT(status)},Pages: ${FAXOPT(pages)},Error: ${FAXOPT(error)})`.
+//!
+//! Status: `queued` (the node took the Originate) → `sending` (answered) → `sent` / `failed`
+//! (from the user event); `failed` also when the call is not answered; `refused` when the node
+//! refused the Originate; `unknown` when its outcome never came.
+
+use super::{header_text, on_outcome, originate, phone_number, pick_node, Outcome};
+use crate::app::AppState;
+use crate::auth::{Caller, TenantRef};
+use crate::cluster::events::Event;
+use crate::db::CellType;
+use crate::error::{ApiError, ApiResult};
+use crate::files::{resolve_inside, resolve_new_inside, FileBody};
+use crate::proxyapi::params::Params;
+use crate::render::{Output, Table};
+use entity::fx_faxes;
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::time::Duration;
+
+/// The largest fax document accepted.
+pub const MAX_BYTES: usize = 10 << 20;
+/// The dialplan context that sends the document once the number answered.
+pub const FAX_CONTEXT: &str = "switchboard-fax-out";
+/// The router key of the status event.
+pub const USER_EVENT_KEY: &str = "UserEvent:SwitchboardFax";
+
+/// The document type by its first bytes: PDF (`%PDF-`) or TIFF (`II*\0`, `MM\0*`).
+pub fn kind_of(bytes: &[u8]) -> Option<(&'static str, &'static str, &'static str)> {
+    if bytes.starts_with(b"%PDF-") {
+        Some(("pdf", "pdf", "application/pdf"))
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some(("tiff", "tif", "image/tiff"))
+    } else {
+        None
+    }
+}
+
+pub async fn handle(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    match p.word("action").as_deref().unwrap_or("list") {
+        "send" => send(state, caller, p).await,
+        "list" => list(state, caller, p).await,
+        "download" => download(state, caller, p).await,
+        other => Err(ApiError::invalid(format!(
+            "parameter 'action': '{other}' is not one of send, list, download"
+        ))),
+    }
+}
+
+fn tenant(caller: &Caller) -> ApiResult<&TenantRef> {
+    caller
+        .tenant
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for FAX send"))
+}
+
+/// The client's name, for display: no path, no control characters, at most 190 characters.
+fn display_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    base.chars().filter(|c| !c.is_control()).take(190).collect()
+}
+
+async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    caller.require_write("FAX send")?;
+    let t = tenant(caller)?;
+    let upload = p.files.get("filename").ok_or_else(|| {
+        ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
+    })?;
+    if upload.bytes.len() > MAX_BYTES {
+        return Err(ApiError::invalid(format!(
+            "parameter 'filename': the document is larger than {} MiB",
+            MAX_BYTES >> 20
+        )));
+    }
+    let (kind, ext, _) = kind_of(&upload.bytes)
+        .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))?;
+    let number = phone_number("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
+    let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    let stationid = header_text("stationid", p.get("stationid").unwrap_or(""), 20)?;
+    let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
+    let node = pick_node(&state.cluster, t, p.get("server")).await?;
+    let id = format!(
+        "{}-{}",
+        node.name,
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
+    let path = resolve_new_inside(&state.config.fax_dir(), &stored)?;
+    tokio::fs::write(&path, &upload.bytes)
+        .await
+        .map_err(crate::error::internal)?;
+    let now = chrono::Utc::now().naive_utc();
+    let row = fx_faxes::ActiveModel {
+        fx_te_id: Set(t.id),
+        fx_direction: Set("out".into()),
+        fx_number: Set(number.to_string()),
+        fx_callerid: Set(callerid.to_string()),
+        fx_stationid: Set(stationid.to_string()),
+        fx_status: Set("queued".into()),
+        fx_name: Set(display_name(&upload.filename)),
+        fx_file: Set(stored),
+        fx_type: Set(kind.into()),
+        fx_size: Set(upload.bytes.len() as i32),
+        fx_pages: Set(0),
+        fx_node: Set(node.name.clone()),
+        fx_originateid: Set(id.clone()),
+        fx_uniqueid: Set(String::new()),
+        fx_message: Set(String::new()),
+        fx_created: Set(now),
+        fx_updated: Set(None),
+        ..Default::default()
+    };
+    let row = match row.insert(&state.db.conn).await {
+        Ok(row) => row,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e.into());
+        }
+    };
+    let action = crate::ami::Action::new("Originate")
+        .header("Channel", format!("Local/{number}@{context}"))
+        .header("Context", FAX_CONTEXT)
+        .header("Exten", "s")
+        .header("Priority", "1")
+        .header("CallerID", callerid)
+        .header("Timeout", "60000")
+        .header("Variable", format!("TENANT={}", t.code))
+        .header("Variable", format!("FAXID={id}"))
+        .header("Variable", format!("FAXFILE={}", path.display()))
+        .header("Variable", format!("FAXTYPE={kind}"))
+        .header("Variable", format!("FAXSTATIONID={stationid}"));
+    let sent = originate(
+        &node.client,
+        action,
+        state.cluster.settings.action_timeout,
+        Duration::from_secs(120),
+    )
+    .await;
+    let (status, message) = match &sent {
+        Ok(_) => ("queued", String::new()),
+        Err(crate::ami::AmiError::Refused(m)) => ("refused", m.clone()),
+        Err(crate::ami::AmiError::NotConnected) => ("failed", "the node was not connected".into()),
+        Err(e) => ("unknown", e.to_string()),
+    };
+    if status != "queued" {
+        set_status(&state.db.conn, row.fx_id, "queued", status, &message).await?;
+    }
+    match sent {
+        Ok(pending) => {
+            let db = state.db.clone();
+            on_outcome("FAX", pending, move |o| Box::pin(record_outcome(db, id, o)));
+            list_one(state, caller, row.fx_id).await
+        }
+        Err(e) => Err(ApiError::Conflict(format!(
+            "fax {} {status}: {e}",
+            row.fx_id
+        ))),
+    }
+}
+
+async fn set_status(
+    conn: &impl ConnectionTrait,
+    fx_id: i32,
+    from: &str,
+    to: &str,
+    message: &str,
+) -> ApiResult<()> {
+    let mut u = Query::update();
+    u.table(fx_faxes::Entity)
+        .value(fx_faxes::Column::FxStatus, to)
+        .value(
+            fx_faxes::Column::FxMessage,
+            message.chars().take(255).collect::<String>(),
+        )
+        .value(fx_faxes::Column::FxUpdated, chrono::Utc::now().naive_utc())
+        .and_where(Expr::col(fx_faxes::Column::FxId).eq(fx_id))
+        .and_where(Expr::col(fx_faxes::Column::FxStatus).eq(from));
+    conn.execute(&u).await?;
+    Ok(())
+}
+
+/// The OriginateResponse: answered → `sending`, else `failed`; nothing within the limit →
+/// `unknown`. Only a fax still `queued` changes (the user event may already have ended it).
+async fn record_outcome(db: crate::db::Db, id: String, o: Option<Outcome>) -> ApiResult<()> {
+    let Some(row) = fx_faxes::Entity::find()
+        .filter(fx_faxes::Column::FxOriginateid.eq(id.as_str()))
+        .one(&db.conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let (status, message) = match &o {
+        Some(o) if o.success => ("sending", String::new()),
+        Some(o) => ("failed", format!("not answered (reason {})", o.reason)),
+        None => ("unknown", "no call outcome from the node".to_string()),
+    };
+    let txn = db.begin_write().await?;
+    set_status(&*txn, row.fx_id, "queued", status, &message).await?;
+    if let Some(o) = o.filter(|o| !o.uniqueid.is_empty()) {
+        let mut u = Query::update();
+        u.table(fx_faxes::Entity)
+            .value(fx_faxes::Column::FxUniqueid, o.uniqueid)
+            .and_where(Expr::col(fx_faxes::Column::FxId).eq(row.fx_id));
+        txn.execute(&u).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `UserEvent: SwitchboardFax` from the node that sent the fax: its final status and pages.
+pub async fn on_user_event(e: Event) -> ApiResult<()> {
+    let m = &e.message;
+    let id = m.get("FaxID").unwrap_or("").trim();
+    if id.is_empty() {
+        return Err(ApiError::invalid(
+            "SwitchboardFax event: header 'FaxID' is missing",
+        ));
+    }
+    let status = match m
+        .get("Status")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "SUCCESS" => "sent",
+        "FAILED" => "failed",
+        _ => {
+            return Err(ApiError::invalid(
+                "SwitchboardFax event: header 'Status' must be SUCCESS or FAILED",
+            ))
+        }
+    };
+    let pages = match m.get("Pages").map(str::trim).filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => v.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::invalid("SwitchboardFax event: header 'Pages' must be a whole number")
+        })?,
+    };
+    let message: String = m
+        .get("Error")
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(255)
+        .collect();
+    let mut u = Query::update();
+    u.table(fx_faxes::Entity)
+        .value(fx_faxes::Column::FxStatus, status)
+        .value(fx_faxes::Column::FxPages, pages)
+        .value(fx_faxes::Column::FxMessage, message)
+        .value(fx_faxes::Column::FxUpdated, chrono::Utc::now().naive_utc())
+        .and_where(Expr::col(fx_faxes::Column::FxOriginateid).eq(id))
+        .and_where(Expr::col(fx_faxes::Column::FxNode).eq(e.node.as_str()))
+        .and_where(Expr::col(fx_faxes::Column::FxStatus).is_in(["queued", "sending", "unknown"]));
+    let txn = e.db.begin_write().await?;
+    txn.execute(&u).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+const COLUMNS: &[&str] = &[
+    "fx_id",
+    "fx_te_id",
+    "fx_direction",
+    "fx_number",
+    "fx_callerid",
+    "fx_status",
+    "fx_pages",
+    "fx_name",
+    "fx_type",
+    "fx_size",
+    "fx_node",
+    "fx_originateid",
+    "fx_message",
+    "fx_created",
+    "fx_updated",
+];
+
+/// The caller's faxes (an admin without `tenant=`: every tenant's), newest first; `id`,
+/// `status` and `direction` filter.
+pub async fn list(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let mut q = Query::select();
+    q.columns(COLUMNS.iter().copied())
+        .from(fx_faxes::Entity)
+        .order_by(fx_faxes::Column::FxId, Order::Desc);
+    if let Some(t) = &caller.tenant {
+        q.and_where(Expr::col(fx_faxes::Column::FxTeId).eq(t.id));
+    }
+    if let Some(id) = p.id("id")? {
+        q.and_where(Expr::col(fx_faxes::Column::FxId).eq(id));
+    }
+    for (param, col) in [
+        ("status", fx_faxes::Column::FxStatus),
+        ("direction", fx_faxes::Column::FxDirection),
+    ] {
+        if let Some(v) = p.get(param) {
+            q.and_where(Expr::col(col).eq(v.trim().to_ascii_lowercase()));
+        }
+    }
+    table(state, &q).await
+}
+
+async fn list_one(state: &AppState, caller: &Caller, id: i32) -> ApiResult<Output> {
+    let id = id.to_string();
+    let p = Params::from_pairs([("id", id.as_str())]);
+    list(state, caller, &p).await
+}
+
+async fn table(state: &AppState, q: &sea_orm::sea_query::SelectStatement) -> ApiResult<Output> {
+    let types: Vec<CellType> = COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "fx_id" | "fx_te_id" | "fx_pages" | "fx_size" => CellType::Int,
+            "fx_created" | "fx_updated" => CellType::DateTime,
+            _ => CellType::Text,
+        })
+        .collect();
+    let rows = state.db.read_cells(q, &types).await?;
+    let mut t = Table::new(COLUMNS.iter().map(|c| c.to_string()).collect());
+    t.rows = rows;
+    Ok(Output::Table(t))
+}
+
+async fn download(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let id = p
+        .id("id")?
+        .ok_or_else(|| ApiError::invalid("parameter 'id' is required"))?;
+    let mut find = fx_faxes::Entity::find().filter(fx_faxes::Column::FxId.eq(id));
+    if let Some(t) = &caller.tenant {
+        find = find.filter(fx_faxes::Column::FxTeId.eq(t.id));
+    }
+    let row = find
+        .one(&state.db.conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("parameter 'id': no fax {id}")))?;
+    let (_, ext, content_type) = match row.fx_type.as_str() {
+        "pdf" => kind_of(b"%PDF-"),
+        _ => kind_of(b"II*\0"),
+    }
+    .ok_or_else(|| crate::error::internal("fax type"))?;
+    Ok(Output::File(FileBody {
+        path: resolve_inside(&state.config.fax_dir(), &row.fx_file)?,
+        content_type: content_type.into(),
+        filename: Some(format!("fax-{}.{ext}", row.fx_id)),
+        inline: false,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_recognised_by_their_bytes() {
+        assert_eq!(kind_of(b"%PDF-1.4\n").map(|k| k.0), Some("pdf"));
+        assert_eq!(kind_of(b"II*\0\x08\0\0\0").map(|k| k.0), Some("tiff"));
+        assert_eq!(kind_of(b"MM\0*\0\0\0\x08").map(|k| k.0), Some("tiff"));
+        assert_eq!(kind_of(b"RIFF....WAVE"), None);
+        assert_eq!(kind_of(b""), None);
+    }
+
+    #[test]
+    fn display_names_drop_paths_and_controls() {
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        assert_eq!(display_name("C:\\x\\a\r\nb.pdf"), "ab.pdf");
+    }
+}
