@@ -528,6 +528,28 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
     // does an answered call whose CDR never came (cdr_manager off, an event lost).
     let no_outcome = now - chrono::Duration::seconds(i64::from(c.cp_dialtimeout) + 120);
     let no_cdr = now - chrono::Duration::from_std(MAX_CALL).map_err(internal)?;
+    // An answered call whose CDR was stored while its outcome was being recorded is over.
+    let mut over = Query::update();
+    over.table(cn::Entity)
+        .value(cn::Column::CnState, "done")
+        .value(cn::Column::CnUpdated, now)
+        .and_where(Expr::col(cn::Column::CnCpId).eq(c.cp_id))
+        .and_where(Expr::col(cn::Column::CnState).eq("answered"))
+        .and_where(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(entity::cdr::Entity)
+                .and_where(
+                    Expr::col((entity::cdr::Entity, entity::cdr::Column::Node))
+                        .equals((cn::Entity, cn::Column::CnNode)),
+                )
+                .and_where(
+                    Expr::col((entity::cdr::Entity, entity::cdr::Column::Uniqueid))
+                        .equals((cn::Entity, cn::Column::CnUniqueid)),
+                )
+                .take(),
+        ));
+    txn.execute(&over).await?;
     for (from, to, before) in [
         ("dialing", "unknown", no_outcome),
         ("answered", "done", no_cdr),
@@ -680,12 +702,28 @@ async fn record(
     if row.cn_state != "dialing" || row.cn_originateid != originateid {
         return Ok(());
     }
-    let state = match &o {
+    let mut state = match &o {
         Some(o) if o.success => "answered",
         Some(_) if row.cn_attempts < max_attempts => "pending",
         Some(_) => "failed",
         None => "unknown",
     };
+    // The call's CDR may have been handled first (events and outcomes run apart): then the
+    // call is over already and must not hold its slot.
+    if let (Some(o), "answered") = (&o, state) {
+        let ended = entity::cdr::Entity::find()
+            .filter(entity::cdr::Column::Node.eq(row.cn_node.as_str()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(entity::cdr::Column::Uniqueid.eq(o.uniqueid.as_str()))
+                    .add(entity::cdr::Column::Linkedid.eq(o.uniqueid.as_str())),
+            )
+            .one(&*txn)
+            .await?;
+        if ended.is_some() {
+            state = "done";
+        }
+    }
     let mut am: cn::ActiveModel = row.into();
     am.cn_state = Set(state.into());
     am.cn_updated = Set(Some(chrono::Utc::now().naive_utc()));
