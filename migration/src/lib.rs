@@ -7,6 +7,7 @@ mod m20261122_000003_account;
 mod m20261122_000004_cdr;
 mod m20261122_000005_cluster;
 mod m20261122_000006_cluster_lease;
+mod m20261122_000007_ivrlogs;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_cdr::Migration),
             Box::new(m20261122_000005_cluster::Migration),
             Box::new(m20261122_000006_cluster_lease::Migration),
+            Box::new(m20261122_000007_ivrlogs::Migration),
         ]
     }
 }

@@ -101,6 +101,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         re_recordings,
         tp_cdrtemplates,
         gt_cdrtemplates,
+        il_ivrlogs,
     );
     Ok(())
 }

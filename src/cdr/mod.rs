@@ -10,7 +10,9 @@
 
 pub mod cli;
 pub mod import;
+pub mod ivrlog;
 pub mod layout;
+pub mod recording;
 pub mod report;
 pub mod template;
 

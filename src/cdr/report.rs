@@ -59,13 +59,13 @@ pub fn is_cdr_column(col: &str) -> bool {
 }
 
 /// A filter parameter: a comma list of values, any of which may match any of the columns.
-struct Filter {
-    param: &'static str,
-    columns: &'static [&'static str],
-    int: bool,
+pub(crate) struct Filter {
+    pub param: &'static str,
+    pub columns: &'static [&'static str],
+    pub int: bool,
 }
 
-const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
+pub(crate) const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
     Filter {
         param,
         columns,
@@ -74,12 +74,12 @@ const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
 }
 
 /// One report: where its rows come from and how they are narrowed.
-struct Report {
-    table: &'static str,
-    tenant_col: &'static str,
-    time_col: &'static str,
-    id_col: &'static str,
-    filters: &'static [Filter],
+pub(crate) struct Report {
+    pub table: &'static str,
+    pub tenant_col: &'static str,
+    pub time_col: &'static str,
+    pub id_col: &'static str,
+    pub filters: &'static [Filter],
 }
 
 const CDRS: Report = Report {
@@ -277,6 +277,24 @@ pub async fn cdrs(
     let kinds: Vec<Kind> = columns.iter().map(|c| cdr_kind(c)).collect();
     let names = columns.iter().map(|c| c.to_string()).collect();
     stream(db, q, names, move |r| cells(r, &kinds), template).await
+}
+
+/// A report whose output columns are columns of its own table (recordings, ivrlogs).
+pub(crate) async fn own_columns(
+    db: &Db,
+    caller: &Caller,
+    params: &Params,
+    report: &Report,
+    columns: &'static [(&'static str, Kind)],
+) -> ApiResult<RowStream> {
+    let mut q = Query::select();
+    q.from(report.table)
+        .columns(columns.iter().map(|(c, _)| (report.table, *c)))
+        .cond_where(conditions(report, caller, params)?);
+    ordered(report, &mut q);
+    let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
+    let names = columns.iter().map(|(n, _)| n.to_string()).collect();
+    stream(db, q, names, move |r| cells(r, &kinds), None).await
 }
 
 const SIMPLE_COLUMNS: &[(&str, Kind)] = &[

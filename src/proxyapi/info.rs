@@ -2,6 +2,7 @@
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::cdr::{ivrlog, recording};
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::cdr;
@@ -21,11 +22,7 @@ const NOT_YET: &[&str] = &[
     "simpledialed",
     "call",
     "fax",
-    "inforecording",
-    "recording",
-    "recordings",
     "transcript",
-    "playrecording",
     "voicemail",
     "voicemailtranscript",
     "pincodes",
@@ -33,7 +30,6 @@ const NOT_YET: &[&str] = &[
     "extstate",
     "regstate",
     "config",
-    "ivrlogs",
     "flow",
     "variable",
 ];
@@ -56,6 +52,13 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "cdrs" => cdr::cdrs(state, caller, params).await,
         "simplecdrs" => cdr::simplecdrs(state, caller, params).await,
         "queuelogs" => cdr::queuelogs(state, caller, params).await,
+        "recordings" => Ok(Output::Stream(recording::list(&state.db, caller, params).await?)),
+        "recording" | "playrecording" => {
+            let root = &state.config.recordings_dir;
+            recording::file(&state.db, root, caller, params, info == "playrecording").await
+        }
+        "inforecording" => recording::info(&state.db, caller, params).await,
+        "ivrlogs" => Ok(Output::Stream(ivrlog::list(&state.db, caller, params).await?)),
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"
