@@ -268,7 +268,7 @@ backend_tests! {
         assert_eq!(v.as_array().unwrap().len(), 1);
         let v = list(&ctx.rw, Some("ACME"), &[("start", "2026-01-05 09:00:01")]).get().await.json();
         assert_eq!(v[0]["re_uniqueid"], A_CALL2);
-        let v = list(&ctx.rw, Some("ACME"), &[("format", "GSM")]).get().await.json();
+        let v = list(&ctx.rw, Some("ACME"), &[("uniqueid", &A_CALL2.to_uppercase())]).get().await.json();
         assert_eq!(v.as_array().unwrap().len(), 1);
         let v = list(&ctx.admin, Some("%"), &[("uniqueid", &format!("{A_CALL},{B_CALL}"))]).get().await.json();
         assert_eq!(v.as_array().unwrap().len(), 2);

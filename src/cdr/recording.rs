@@ -26,10 +26,8 @@ const RECORDINGS: Report = Report {
     tenant_col: "re_te_id",
     time_col: "re_date",
     id_col: "re_id",
-    filters: &[
-        text("uniqueid", &["re_uniqueid"]),
-        text("format", &["re_format"]),
-    ],
+    // (`format` names the output format, so there is no filter on re_format.)
+    filters: &[text("uniqueid", &["re_uniqueid"])],
 };
 
 /// INFO recordings columns.
