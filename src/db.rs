@@ -11,7 +11,8 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use sea_orm::{ConnectionTrait, QueryResult};
+use futures_util::stream::{BoxStream, StreamExt};
+use sea_orm::{ConnectionTrait, QueryResult, StreamTrait};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,6 +132,31 @@ impl Db {
             );
         }
         Ok(out)
+    }
+}
+
+impl Db {
+    /// The rows of a read-only SELECT as a stream of text cells, straight from the cursor
+    /// (exports of any size). On SQLite the rows are read on a blocking thread and handed over
+    /// in batches (see `sqlite_reader`); elsewhere they come from sea-orm's row stream.
+    pub async fn stream_cells(
+        &self,
+        q: &SelectStatement,
+        types: Vec<CellType>,
+    ) -> ApiResult<BoxStream<'static, ApiResult<Vec<Cell>>>> {
+        if let Some(reader) = &self.reader {
+            let (sql, values) = q.build(SqliteQueryBuilder);
+            if let Some(rows) = reader.stream(sql, &values.0, types.clone()) {
+                return Ok(rows);
+            }
+        }
+        let rows = self.conn.stream(q).await?;
+        Ok(rows
+            .map(move |r| {
+                let r = r?;
+                (0..types.len()).map(|i| cell(&r, i, types[i])).collect()
+            })
+            .boxed())
     }
 }
 
