@@ -10,11 +10,13 @@
 #   BACKEND=postgres bench/cdr_export.sh      # PostgreSQL at PG_URL (a scratch database is
 #                                             # created there and dropped afterwards)
 # Knobs: ROWS (1000000) OTHER_ROWS (1000000) PG_URL (postgres://postgres@127.0.0.1:5432/postgres)
+# PERF=FILE: perf record the server during (a); then perf report -i FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000} OTHER_ROWS=${OTHER_ROWS:-1000000} BACKEND=${BACKEND:-sqlite}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 cargo build --release --quiet
+export RUST_LOG=warn
 bin=${CARGO_TARGET_DIR:-target}/release/switchboard
 work=$(mktemp -d)
 server=
@@ -76,20 +78,22 @@ rows=$(sql "SELECT count(*) FROM cdr WHERE te_id = $te")
 
 key=$($bin key create --tenant T001 | tail -n 1)
 port=$((20000 + RANDOM % 20000))
-RUST_LOG=warn $bin serve --bind 127.0.0.1:$port >"$work/server.log" 2>&1 &
+$bin serve --bind 127.0.0.1:$port >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 api="http://127.0.0.1:$port/pbx/proxyapi.php?reqtype=INFO&info=cdrs&tenant=T001&key=$key&format=csv"
 wide="$api&start=2000-01-01&end=2099-12-31"
 curl -sf "$api&start=2025-01-01&end=2025-01-01" >/dev/null # warm: the key's first use runs argon2
 # The client may stop reading early: the server must not mind.
-curl -sN "$wide" | head -n 3
+{ curl -sN "$wide" || true; } | head -n 3
 hwm_before=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 
-# (a) HTTP export.
+# (a) HTTP export (PERF=FILE also records a flat perf profile of the server meanwhile).
+[ -n "${PERF:-}" ] && { perf record -q -p "$server" -o "$PERF" & perf_pid=$!; sleep 0.5; }
 t0=$(date +%s.%N)
 bytes=$(curl -sf -o /dev/null -w '%{size_download}' "$wide")
 http_s=$(echo "$(date +%s.%N) - $t0" | bc)
+[ -n "${PERF:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 
 # (b) the database's own CLI, same columns, rows and order.

@@ -176,7 +176,33 @@ pub fn cell(row: &QueryResult, idx: usize, t: CellType) -> ApiResult<Cell> {
         CellType::DateTime => row
             .try_get_by_index::<Option<chrono::NaiveDateTime>>(idx)
             .map_err(err)?
-            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()),
+            .map(timestamp_text),
         CellType::Text => row.try_get_by_index::<Option<String>>(idx).map_err(err)?,
     })
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (chrono's `%Y-%m-%d %H:%M:%S` without parsing that format string
+/// for every cell: it was a tenth of a PostgreSQL CDR export's CPU).
+pub fn timestamp_text(d: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_print_like_chrono() {
+        for s in ["2026-11-22 06:01:02", "0999-01-09 00:00:59", "9999-12-31 23:59:59"] {
+            let d = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+            assert_eq!(super::timestamp_text(d), d.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+    }
 }
