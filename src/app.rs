@@ -133,9 +133,6 @@ fn respond(
     resp
 }
 
-/// Reqtypes of the upstream API that are not served yet (answered with a clear error).
-const NOT_YET: &[&str] = &["responsepath"];
-
 async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
     let reqtype = p.required_word("reqtype")?;
     if reqtype == "help" {
@@ -143,10 +140,17 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     }
     let served = matches!(
         reqtype.as_str(),
-        "managedb" | "info" | "setting" | "cdr" | "mediafile" | "fax" | "campaign"
+        "managedb"
+            | "info"
+            | "setting"
+            | "cdr"
+            | "mediafile"
+            | "fax"
+            | "campaign"
+            | "responsepath"
     ) || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
-    if !served && !NOT_YET.contains(&reqtype.as_str()) {
+    if !served {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
         ));
@@ -160,14 +164,12 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
         "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
         "fax" => crate::calls::fax::handle(state, &caller, p).await,
         "campaign" => crate::calls::campaign::handle(state, &caller, p).await,
+        "responsepath" => crate::cdr::ivrlog::response_path(&state.db, &caller, p).await,
         live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
         r if crate::account::REQTYPES.contains(&r) => {
             crate::account::handle(state, &caller, p, r, client_ip(state, req)).await
         }
-        other => Err(ApiError::NotImplemented(format!(
-            "reqtype {}",
-            other.to_uppercase()
-        ))),
+        other => Err(ApiError::UnknownReqtype(other.to_string())),
     }
 }
 

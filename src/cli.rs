@@ -56,6 +56,9 @@ pub enum Command {
     /// Asterisk queue_log import.
     #[command(subcommand)]
     Queuelog(crate::cdr::cli::QueuelogCmd),
+    /// Call recordings: index the files under the recordings root.
+    #[command(subcommand)]
+    Recordings(crate::cdr::cli::RecordingsCmd),
 }
 
 #[derive(Subcommand)]

@@ -45,6 +45,10 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Outbox(cmd) => switchboard::cluster::cli::run_outbox(&db, cmd).await?,
         Command::Cdr(cmd) => switchboard::cdr::cli::run_cdr(&db, cmd).await?,
         Command::Queuelog(cmd) => switchboard::cdr::cli::run_queuelog(&db, cmd).await?,
+        Command::Recordings(cmd) => {
+            let root = Config::from_env().recordings_dir;
+            switchboard::cdr::cli::run_recordings(&db, &root, cmd).await?
+        }
         Command::Serve { bind, demo } => {
             let listener = std::net::TcpListener::bind(&bind)
                 .map_err(|e| ApiError::invalid(format!("cannot bind {bind}: {e}")))?;

@@ -8,12 +8,14 @@
 //! sea-orm (and its single-writer discipline). Anything this reader cannot bind answers `None`
 //! and the caller uses sea-orm instead, so results never depend on which path ran.
 
+use crate::error::{internal, ApiResult};
 use crate::render::Cell;
+use futures_util::stream::{BoxStream, StreamExt};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::Value;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How a column is turned into text: the same rules as [`crate::objects::engine::cell`].
@@ -64,6 +66,23 @@ impl SqliteReader {
         Ok(conn)
     }
 
+    fn checkout(&self) -> Result<Connection, String> {
+        match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(c) => Ok(c),
+            None => self
+                .open()
+                .map_err(|e| format!("open {}: {e}", self.path.display())),
+        }
+    }
+
+    fn checkin(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_MAX {
+                idle.push(conn);
+            }
+        }
+    }
+
     /// Run one SELECT and read every row as text cells. `None`: a value this reader does not
     /// bind (the caller falls back to sea-orm); `Some(Err)`: the query failed.
     pub fn query(
@@ -73,41 +92,99 @@ impl SqliteReader {
         types: &[CellType],
     ) -> Option<Result<Vec<Vec<Cell>>, String>> {
         let params: Vec<SqlValue> = values.iter().map(bind).collect::<Option<_>>()?;
-        let conn = self.idle.lock().ok()?.pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => match self.open() {
-                Ok(c) => c,
-                Err(e) => return Some(Err(format!("open {}: {e}", self.path.display()))),
-            },
+        let conn = match self.checkout() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
         };
-        let result = run(&conn, sql, &params, types);
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < IDLE_MAX {
-                idle.push(conn);
-            }
-        }
-        Some(result.map_err(|e| e.to_string()))
+        let mut out = Vec::new();
+        let result = each_row(&conn, sql, &params, types, |row| {
+            out.push(row);
+            true
+        });
+        self.checkin(conn);
+        Some(result.map(|()| out).map_err(|e| e.to_string()))
+    }
+
+    /// Stream one SELECT's rows: read on a blocking thread and sent in batches through a
+    /// bounded channel, so memory stays flat whatever the row count, the async side never waits
+    /// on SQLite, and a client that stops reading stops the query (the next send fails).
+    /// `None`: a value this reader does not bind.
+    pub fn stream(
+        self: &Arc<Self>,
+        sql: String,
+        values: &[Value],
+        types: Vec<CellType>,
+    ) -> Option<BoxStream<'static, ApiResult<Vec<Cell>>>> {
+        let params: Vec<SqlValue> = values.iter().map(bind).collect::<Option<_>>()?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<Vec<Cell>>, String>>(BATCHES);
+        let reader = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match reader.checkout() {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            };
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let result = each_row(&conn, &sql, &params, &types, |row| {
+                batch.push(row);
+                batch.len() < BATCH_ROWS
+                    || tx
+                        .blocking_send(Ok(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(BATCH_ROWS),
+                        )))
+                        .is_ok()
+            });
+            let last = match result {
+                Ok(()) => Ok(batch),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.blocking_send(last);
+            reader.checkin(conn);
+        });
+        let batches = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|batch| (batch, rx))
+        });
+        Some(
+            batches
+                .flat_map(|batch| {
+                    let rows: Vec<ApiResult<Vec<Cell>>> = match batch {
+                        Ok(rows) => rows.into_iter().map(Ok).collect(),
+                        Err(e) => vec![Err(internal(e))],
+                    };
+                    futures_util::stream::iter(rows)
+                })
+                .boxed(),
+        )
     }
 }
 
-fn run(
+/// Rows handed over at once by [`SqliteReader::stream`], and batches in flight.
+const BATCH_ROWS: usize = 256;
+const BATCHES: usize = 4;
+
+/// Run one SELECT and give each row, as text cells, to `each` until it answers false.
+fn each_row(
     conn: &Connection,
     sql: &str,
     params: &[SqlValue],
     types: &[CellType],
-) -> Result<Vec<Vec<Cell>>, Box<dyn std::error::Error>> {
+    mut each: impl FnMut(Vec<Cell>) -> bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-    let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let mut cells = Vec::with_capacity(types.len());
         for (i, t) in types.iter().enumerate() {
             cells.push(text(row.get_ref(i)?, *t).map_err(|e| format!("column {i}: {e}"))?);
         }
-        out.push(cells);
+        if !each(cells) {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A bound value as sqlx would bind it; `None` for the kinds this reader leaves to sqlx.
@@ -128,6 +205,8 @@ fn bind(v: &Value) -> Option<SqlValue> {
         Value::Float(d) => or_null(d, |d| SqlValue::Real(*d as f64)),
         Value::String(s) => or_null(s, |s| SqlValue::Text(s.clone())),
         Value::Char(c) => or_null(c, |c| SqlValue::Text(c.to_string())),
+        // sqlx's encoding of a NaiveDateTime (so comparisons with stored values agree).
+        Value::ChronoDateTime(d) => or_null(d, |d| SqlValue::Text(d.format("%F %T%.f").to_string())),
         _ => return None,
     })
 }
@@ -210,5 +289,12 @@ mod tests {
         assert_eq!(t(ValueRef::Null, CellType::Text), None);
         assert!(text(ValueRef::Blob(b"x"), CellType::Text).is_err());
         assert!(bind(&Value::Json(None)).is_none());
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .and_then(|d| d.and_hms_opt(6, 1, 2))
+            .unwrap();
+        assert_eq!(
+            bind(&Value::ChronoDateTime(Some(at))),
+            Some(SqlValue::Text("2026-11-22 06:01:02".into()))
+        );
     }
 }

@@ -114,6 +114,47 @@ fn rows(v: &Value) -> &Vec<Value> {
 }
 
 backend_tests! {
+    /// IVR choices the dialplan reports (`UserEvent: SwitchboardIvr`) land in the IVR log once
+    /// each; RESPONSEPATH reads a call's path back; another tenant sees nothing of it.
+    async fn ivr_events_make_the_response_path(ctx) {
+        let node = AmiServer::start().await;
+        let ivr = ctx.add(&ctx.rw, Some("ACME"), "ivr", json!({ "iv_name": "Main menu" })).await;
+        let iv = ivr["iv_id"].as_str().unwrap().to_string();
+        let sb = Sb::with_node(ctx, &node).await;
+        let choice = |uid: &str, ts: &str, ivr: &str, digits: &str, dest: &str| {
+            node.emit(&[
+                ("Event", "UserEvent"), ("Privilege", "user,all"), ("Channel", "PJSIP/trunk-00000001"),
+                ("Uniqueid", uid), ("CallerIDNum", "5551234"), ("Timestamp", ts),
+                ("UserEvent", "SwitchboardIvr"), ("IvrId", ivr), ("Digits", digits), ("Destination", dest),
+            ]);
+        };
+        choice("1795319980.5", "1795319981.000100", &iv, "1", "IVR-7");
+        choice("1795319980.5", "1795319981.000100", &iv, "1", "IVR-7");
+        choice("1795319980.5", "1795319990.000200", &iv, "9", "9999");
+        choice("1795319980.5", "1795319990.000300", "9999", "2", "QUEUE-3"); // no such IVR: skipped
+        choice("1795319980.5", "1795319995.000400", &iv, "2", "QUEUE-3");
+        choice("1795319999.9", "1795320000.000500", &iv, "#", "EXT-100");
+        wait_count(ctx, "il_ivrlogs", "1 = 1", 4).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(ctx.count("il_ivrlogs").await, 4);
+
+        let path = |key: &str, tenant: &str| sb.req(ctx, "RESPONSEPATH", key, tenant).p("uniqueid", "1795319980.5");
+        let step = |value: &str, name: &str| json!({ "uniqueid": "1795319980.5", "type": "IVR", "type_id": iv, "value": value, "type_name": "Main menu", "value_name": name });
+        assert_eq!(path(&ctx.ro, "ACME").fmt("json").get().await.json(), json!([step("1", "IVR-7"), step("9", "9999"), step("2", "QUEUE-3")]));
+        path(&ctx.ro, "ACME").p("digits", "2").get().await.is_plain(&format!(
+            "UniqueID|Type|Type ID|Value|Type Name|Value Name\n1795319980.5|IVR|{iv}|2|Main menu|QUEUE-3\n"
+        ));
+        // Two calls at once, by a comma list.
+        let both = sb.req(ctx, "RESPONSEPATH", &ctx.rw, "ACME").p("uniqueid", "1795319980.5,1795319999.9").fmt("json").get().await.json();
+        assert_eq!(both.as_array().unwrap().len(), 4, "{both}");
+        // Another tenant: nothing; a tenant key naming another tenant: the auth failure.
+        path(&ctx.admin, "BETA").get().await.is_plain("");
+        path(&ctx.rw, "BETA").get().await.is_too_bad();
+        sb.req(ctx, "RESPONSEPATH", &ctx.rw, "ACME").get().await
+            .is_error("parameter 'uniqueid' (or a 'start' date) is required");
+        sb.stop().await;
+    }
+
     async fn cdr_events_land_enriched_once_and_malformed_ones_are_skipped(ctx) {
         let node = AmiServer::start().await;
         ctx.ext(&ctx.a, "100", json!({})).await;

@@ -172,10 +172,12 @@ backend_tests! {
         r.is_json_error("unknown reqtype 'Bogus'");
         ctx.req().p("key", &ctx.admin).get().await.is_error("parameter 'reqtype' is required");
         ctx.req().p("reqtype", "").get().await.is_error("parameter 'reqtype' is required");
-        // Served upstream but not here yet: still behind the key.
+        // A known reqtype is behind the key before anything else is checked.
         ctx.req().p("reqtype", "RESPONSEPATH").get().await.is_too_bad();
         let r = ctx.req().p("reqtype", "responsepath").p("key", &ctx.admin).get().await;
-        r.is_error("reqtype RESPONSEPATH is not implemented by this server");
+        r.is_error("parameter 'uniqueid' (or a 'start' date) is required");
+        // Served upstream but not here yet: still behind the key.
+        ctx.info(&ctx.rw, Some("BETA"), "transcript").get().await.is_too_bad();
         let r = ctx.info(&ctx.admin, None, "transcript").get().await;
         r.is_error("INFO transcript is not implemented by this server");
         let r = ctx.info(&ctx.admin, None, "nonsense").get().await;

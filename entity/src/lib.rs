@@ -23,6 +23,7 @@ pub mod fx_faxes;
 pub mod gt_cdrtemplates;
 pub mod hm_huntlistmembers;
 pub mod hu_huntlists;
+pub mod il_ivrlogs;
 pub mod iv_ivrs;
 pub mod me_mediafiles;
 pub mod meetme;
@@ -82,6 +83,7 @@ pub mod prelude {
     pub use super::gt_cdrtemplates::Entity as GtCdrtemplates;
     pub use super::hm_huntlistmembers::Entity as HmHuntlistmembers;
     pub use super::hu_huntlists::Entity as HuHuntlists;
+    pub use super::il_ivrlogs::Entity as IlIvrlogs;
     pub use super::iv_ivrs::Entity as IvIvrs;
     pub use super::me_mediafiles::Entity as MeMediafiles;
     pub use super::meetme::Entity as Meetme;

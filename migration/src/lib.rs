@@ -7,6 +7,7 @@ mod m20261122_000003_account;
 mod m20261122_000004_cdr;
 mod m20261122_000005_cluster;
 mod m20261122_000006_cluster_lease;
+mod m20261122_000007_ivrlogs;
 mod m20261122_000008_live;
 mod m20261122_000009_calls;
 mod m20261122_000010_groups_files;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_cdr::Migration),
             Box::new(m20261122_000005_cluster::Migration),
             Box::new(m20261122_000006_cluster_lease::Migration),
+            Box::new(m20261122_000007_ivrlogs::Migration),
             Box::new(m20261122_000008_live::Migration),
             Box::new(m20261122_000009_calls::Migration),
             Box::new(m20261122_000010_groups_files::Migration),

@@ -109,6 +109,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
         fx_faxes,
         cp_campaigns,
         cn_campaignnumbers,
+        il_ivrlogs,
     );
     Ok(())
 }

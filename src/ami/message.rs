@@ -40,6 +40,11 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The headers in order (repeated names kept).
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

@@ -1,4 +1,4 @@
-//! `switchboard cdr …`, `switchboard queuelog import`: the command-line side of call records.
+//! `switchboard cdr …`, `switchboard queuelog import`, `switchboard recordings scan`: the command-line side of call records.
 
 use super::import::{self, Layout, Summary};
 use crate::db::Db;
@@ -32,6 +32,29 @@ pub enum QueuelogCmd {
         #[arg(long)]
         node: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum RecordingsCmd {
+    /// Index the recordings under DIR (inside the recordings root) named after call uniqueids,
+    /// e.g. 2026/11/22/srv02-1531779475.48.wav. Idempotent.
+    Scan { dir: PathBuf },
+}
+
+pub async fn run_recordings(db: &Db, root: &Path, cmd: RecordingsCmd) -> Result<(), ApiError> {
+    match cmd {
+        RecordingsCmd::Scan { dir } => {
+            let summary = super::recording::scan(db, root, &dir).await?;
+            for name in &summary.orphans {
+                eprintln!("{name}: no CDR with this uniqueid (not indexed)");
+            }
+            for (name, why) in &summary.skipped {
+                eprintln!("{name}: {why} (skipped)");
+            }
+            println!("{summary}");
+        }
+    }
+    Ok(())
 }
 
 fn fail(msg: impl std::fmt::Display) -> ApiError {

@@ -11,7 +11,9 @@
 pub mod cli;
 pub mod events;
 pub mod import;
+pub mod ivrlog;
 pub mod layout;
+pub mod recording;
 pub mod report;
 pub mod template;
 

@@ -4,13 +4,12 @@
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::objects::{engine::cell, Kind};
+use crate::objects::{engine::cell_type, Kind};
 use crate::proxyapi::params::Params;
 use crate::render::{Cell, RowStream, RowTemplate};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SelectStatement, SimpleExpr};
-use sea_orm::{QueryResult, StreamTrait};
 use std::sync::Arc;
 
 /// Every CDR column in the spec's order, then the stored extras a layout may ask for.
@@ -59,13 +58,13 @@ pub fn is_cdr_column(col: &str) -> bool {
 }
 
 /// A filter parameter: a comma list of values, any of which may match any of the columns.
-struct Filter {
-    param: &'static str,
-    columns: &'static [&'static str],
-    int: bool,
+pub(crate) struct Filter {
+    pub param: &'static str,
+    pub columns: &'static [&'static str],
+    pub int: bool,
 }
 
-const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
+pub(crate) const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
     Filter {
         param,
         columns,
@@ -74,12 +73,12 @@ const fn text(param: &'static str, columns: &'static [&'static str]) -> Filter {
 }
 
 /// One report: where its rows come from and how they are narrowed.
-struct Report {
-    table: &'static str,
-    tenant_col: &'static str,
-    time_col: &'static str,
-    id_col: &'static str,
-    filters: &'static [Filter],
+pub(crate) struct Report {
+    pub table: &'static str,
+    pub tenant_col: &'static str,
+    pub time_col: &'static str,
+    pub id_col: &'static str,
+    pub filters: &'static [Filter],
 }
 
 const CDRS: Report = Report {
@@ -182,7 +181,7 @@ pub fn parse_when(param: &str, text: &str) -> ApiResult<(NaiveDateTime, Duration
 }
 
 /// The tenant, time and filter conditions of a report.
-fn conditions(report: &Report, caller: &Caller, params: &Params) -> ApiResult<Cond> {
+pub(crate) fn conditions(report: &Report, caller: &Caller, params: &Params) -> ApiResult<Cond> {
     let col = |c: &'static str| Expr::col((report.table, c));
     let mut cond = Cond::all();
     if let Some(t) = &caller.tenant {
@@ -232,34 +231,25 @@ fn conditions(report: &Report, caller: &Caller, params: &Params) -> ApiResult<Co
     Ok(cond)
 }
 
-fn ordered(report: &Report, q: &mut SelectStatement) {
+pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
     q.order_by((report.table, report.time_col), Order::Asc)
         .order_by((report.table, report.id_col), Order::Asc);
 }
 
-/// Rows of a query, streamed, each turned into cells by `row`.
+/// Rows of a query, streamed from the cursor, each cell as text by its kind.
 async fn stream(
     db: &Db,
     q: SelectStatement,
     columns: Vec<String>,
-    row: impl Fn(&QueryResult) -> ApiResult<Vec<Cell>> + Send + 'static,
+    kinds: &[Kind],
     template: Option<Arc<dyn RowTemplate>>,
 ) -> ApiResult<RowStream> {
-    let rows = db.conn.stream(&q).await?;
-    let rows = rows.map(move |r| r.map_err(ApiError::from).and_then(|r| row(&r)));
+    let types = kinds.iter().map(|k| cell_type(*k)).collect();
     Ok(RowStream {
         columns,
-        rows: rows.boxed(),
+        rows: db.stream_cells(&q, types).await?,
         template,
     })
-}
-
-fn cells(r: &QueryResult, kinds: &[Kind]) -> ApiResult<Vec<Cell>> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, k)| cell(r, i, *k))
-        .collect()
 }
 
 /// INFO cdrs with the given columns (the caller's layout, or every column for a template).
@@ -277,7 +267,25 @@ pub async fn cdrs(
     ordered(&CDRS, &mut q);
     let kinds: Vec<Kind> = columns.iter().map(|c| cdr_kind(c)).collect();
     let names = columns.iter().map(|c| c.to_string()).collect();
-    stream(db, q, names, move |r| cells(r, &kinds), template).await
+    stream(db, q, names, &kinds, template).await
+}
+
+/// A report whose output columns are columns of its own table (recordings, ivrlogs).
+pub(crate) async fn own_columns(
+    db: &Db,
+    caller: &Caller,
+    params: &Params,
+    report: &Report,
+    columns: &'static [(&'static str, Kind)],
+) -> ApiResult<RowStream> {
+    let mut q = Query::select();
+    q.from(report.table)
+        .columns(columns.iter().map(|(c, _)| (report.table, *c)))
+        .cond_where(conditions(report, caller, params)?);
+    ordered(report, &mut q);
+    let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
+    let names = columns.iter().map(|(n, _)| n.to_string()).collect();
+    stream(db, q, names, &kinds, None).await
 }
 
 const SIMPLE_COLUMNS: &[(&str, Kind)] = &[
@@ -316,7 +324,7 @@ pub async fn simplecdrs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<
     ordered(&SIMPLECDRS, &mut q);
     let kinds: Vec<Kind> = SIMPLE_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names = SIMPLE_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, move |r| cells(r, &kinds), None).await
+    stream(db, q, names, &kinds, None).await
 }
 
 pub const QUEUELOG_COLUMNS: &[&str] = &[
@@ -382,10 +390,6 @@ pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<R
         .cond_where(conditions(&QUEUELOGS, caller, params)?);
     ordered(&QUEUELOGS, &mut q);
     let names = QUEUELOG_COLUMNS.iter().map(|c| c.to_string()).collect();
-    stream(db, q, names, queuelog_row, None).await
-}
-
-fn queuelog_row(r: &QueryResult) -> ApiResult<Vec<Cell>> {
     let kinds = [
         Kind::DateTime,
         Kind::Text(0),
@@ -393,7 +397,13 @@ fn queuelog_row(r: &QueryResult) -> ApiResult<Vec<Cell>> {
         Kind::Text(0),
         Kind::Text(0),
     ];
-    let mut raw = cells(r, &[&kinds[..], &[Kind::Text(0); 4]].concat())?;
+    let mut rows = stream(db, q, names, &[&kinds[..], &[Kind::Text(0); 4]].concat(), None).await?;
+    rows.rows = rows.rows.map(|r| r.map(queuelog_row)).boxed();
+    Ok(rows)
+}
+
+/// time, queue, callerid, event, agent, data1..3, callid → the INFO queuelogs columns.
+fn queuelog_row(mut raw: Vec<Cell>) -> Vec<Cell> {
     let text = |c: &mut Cell| c.take().unwrap_or_default();
     let callid = text(&mut raw[8]);
     let (d1, d2, d3) = (text(&mut raw[5]), text(&mut raw[6]), text(&mut raw[7]));
@@ -408,7 +418,7 @@ fn queuelog_row(r: &QueryResult) -> ApiResult<Vec<Cell>> {
         "ABANDONED" | "TIMEOUT" => (d3, String::new(), d2),
         _ => (String::new(), String::new(), String::new()),
     };
-    Ok(vec![
+    vec![
         raw[0].take(),
         raw[1].take(),
         raw[2].take(),
@@ -418,7 +428,7 @@ fn queuelog_row(r: &QueryResult) -> ApiResult<Vec<Cell>> {
         Some(call),
         Some(pos),
         Some(callid),
-    ])
+    ]
 }
 
 #[cfg(test)]

@@ -37,12 +37,21 @@ pub struct Router {
 }
 
 impl Router {
-    /// The handlers Switchboard itself needs: CDRs, and the fax status user event.
+    /// The handlers Switchboard itself needs: CDRs, and the IVR choice and fax status user
+    /// events.
     pub fn standard() -> Router {
+        use crate::cdr::ivrlog;
         let router = Router::default();
         router.on("Cdr", |e| Box::pin(crate::cdr::events::on_cdr(e)));
         router.on(crate::calls::fax::USER_EVENT_KEY, |e| {
             Box::pin(crate::calls::fax::on_user_event(e))
+        });
+        router.on(&format!("UserEvent:{}", ivrlog::IVR_USER_EVENT), |e| {
+            Box::pin(async move {
+                ivrlog::record_ivr_event(&e.db, &e.node, e.message.headers())
+                    .await
+                    .map(|_| ())
+            })
         });
         router
     }

@@ -2,6 +2,7 @@
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::cdr::{ivrlog, recording};
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::cdr;
@@ -20,17 +21,12 @@ const NOT_YET: &[&str] = &[
     "outdialed",
     "simpledialed",
     "call",
-    "inforecording",
-    "recording",
-    "recordings",
     "transcript",
-    "playrecording",
     "voicemail",
     "voicemailtranscript",
     "pincodes",
     "regstate",
     "config",
-    "ivrlogs",
 ];
 
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
@@ -56,6 +52,13 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "variable" => crate::proxyapi::peers::info_variable(state, caller, params).await,
         "extstate" => crate::proxyapi::live::extstate(state, caller, params).await,
         "fax" => crate::calls::fax::list(state, caller, params).await,
+        "recordings" => Ok(Output::Stream(recording::list(&state.db, caller, params).await?)),
+        "recording" | "playrecording" => {
+            let root = &state.config.recordings_dir;
+            recording::file(&state.db, root, caller, params, info == "playrecording").await
+        }
+        "inforecording" => recording::info(&state.db, caller, params).await,
+        "ivrlogs" => Ok(Output::Stream(ivrlog::list(&state.db, caller, params).await?)),
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"

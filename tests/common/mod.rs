@@ -553,6 +553,7 @@ impl Ctx {
             fx_faxes by FxId,
             cp_campaigns by CpId,
             cn_campaignnumbers by CnId,
+            il_ivrlogs by IlId,
             voicemail_messages by Id,
             pb_phonebooks by PbId,
             pe_phonebookentries by PeId,
