@@ -3,18 +3,17 @@
 //! instances sharing one database) and the live reqtypes against AMI test servers.
 
 mod ami_server;
+mod cluster_harness;
 mod common;
 
-use ami_server::{AmiServer, Channel, Contact, Queue, SECRET, USERNAME};
+use ami_server::{AmiServer, Channel, Contact, Queue, SECRET};
+use cluster_harness::*;
 use common::*;
 use entity::{ob_outbox, od_deliveries};
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
-use switchboard::app::{serve, AppState};
-use switchboard::cluster::{nodes, outbox, Cluster};
-use switchboard::config::Config;
+use switchboard::cluster::{nodes, outbox};
 
 async fn node(ctx: &Ctx, name: &str) -> i32 {
     nodes::add(
@@ -173,97 +172,6 @@ backend_tests! {
         assert_eq!(nodes::targets(&ctx.db.conn, Some(ctx.a.id)).await.unwrap(), vec![n1, n2]);
         assert!(nodes::pin(&ctx.db.conn, ctx.a.id, &["nope"]).await.is_err());
     }
-}
-
-/// One Switchboard process (HTTP server + cluster task) on the test's database.
-struct Sb {
-    base: String,
-    handle: actix_web::dev::ServerHandle,
-    cluster: Arc<Cluster>,
-}
-
-impl Sb {
-    async fn start(ctx: &Ctx) -> Sb {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = AppState::new(ctx.db.clone(), Config::with_database(&ctx.db_url()));
-        state.cluster.start();
-        let cluster = state.cluster.clone();
-        let server = serve(state, listener).unwrap();
-        let handle = server.handle();
-        actix_rt::spawn(server);
-        Sb {
-            base: format!("http://127.0.0.1:{port}"),
-            handle,
-            cluster,
-        }
-    }
-
-    /// Stop like a process exit: no more HTTP, no more deliveries, connections closed.
-    async fn stop(self) {
-        self.cluster.stop();
-        self.handle.stop(false).await;
-    }
-
-    /// Wait until the node table is loaded and these nodes are connected.
-    async fn wait_connected(&self, names: &[&str]) {
-        wait_for("nodes connected", || {
-            let nodes = self.cluster.nodes();
-            names
-                .iter()
-                .all(|n| nodes.iter().any(|x| x.name == *n && x.is_connected()))
-        })
-        .await;
-    }
-}
-
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// A live request to a Switchboard of the test.
-fn live<'c>(ctx: &'c Ctx, sb: &Sb, key: &str, tenant: &str, reqtype: &str) -> Req<'c> {
-    ctx.req()
-        .on(&sb.base)
-        .p("reqtype", reqtype)
-        .p("key", key)
-        .p("tenant", tenant)
-}
-
-/// Two AMI test nodes registered as n1 and n2, and a Switchboard connected to both.
-async fn two_nodes(ctx: &Ctx) -> (Vec<AmiServer>, Sb) {
-    let servers = AmiServer::start_many(2).await;
-    register(ctx, "n1", &servers[0]).await;
-    register(ctx, "n2", &servers[1]).await;
-    let sb = Sb::start(ctx).await;
-    sb.wait_connected(&["n1", "n2"]).await;
-    (servers, sb)
-}
-
-/// Register an AMI test server as a node (it accepts sorcery cache expiries, as Asterisk does).
-async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
-    server.set_answer(
-        "SorceryMemoryCacheExpireObject",
-        &[("Message", "Object expired from cache")],
-    );
-    nodes::add(
-        &ctx.db.conn,
-        nodes::NewNode {
-            name,
-            host: "127.0.0.1",
-            port: server.port(),
-            username: USERNAME,
-            secret: SECRET,
-        },
-    )
-    .await
-    .unwrap();
 }
 
 /// `Object` headers of the cache expiries a node received, in order.

@@ -2,97 +2,17 @@
 //! its call's uniqueid from the OriginateResponse, FAX and CAMPAIGN against AMI test servers.
 
 mod ami_server;
+mod cluster_harness;
 mod common;
 
-use ami_server::{AmiServer, CdrEvent, SECRET, USERNAME};
+use ami_server::{AmiServer, CdrEvent};
+use cluster_harness::*;
 use common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard::app::{serve, AppState};
-use switchboard::cluster::{nodes, Cluster};
-
-/// A Switchboard with its cluster running (the test context's own server has none).
-struct Sb {
-    base: String,
-    handle: actix_web::dev::ServerHandle,
-    cluster: Arc<Cluster>,
-}
-
-/// Register an AMI test server as a node.
-async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
-    nodes::add(
-        &ctx.db.conn,
-        nodes::NewNode {
-            name,
-            host: "127.0.0.1",
-            port: server.port(),
-            username: USERNAME,
-            secret: SECRET,
-        },
-    )
-    .await
-    .unwrap();
-}
-
-impl Sb {
-    /// A Switchboard process on the test's database, its cluster started.
-    async fn start(ctx: &Ctx) -> Sb {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = AppState::new(ctx.db.clone(), ctx.config.clone());
-        state.cluster.start();
-        let cluster = state.cluster.clone();
-        let server = serve(state, listener).unwrap();
-        let handle = server.handle();
-        actix_rt::spawn(server);
-        Sb {
-            base: format!("http://127.0.0.1:{port}"),
-            handle,
-            cluster,
-        }
-    }
-
-    async fn wait_connected(&self, n: usize) {
-        let c = self.cluster.clone();
-        wait_for("nodes connected", || {
-            c.nodes().iter().filter(|n| n.is_connected()).count() == n
-        })
-        .await;
-    }
-
-    /// Registers `server` as node `n1`, starts a Switchboard and waits until it is connected.
-    async fn with_node(ctx: &Ctx, server: &AmiServer) -> Sb {
-        register(ctx, "n1", server).await;
-        let sb = Sb::start(ctx).await;
-        sb.wait_connected(1).await;
-        sb
-    }
-
-    fn req<'c>(&self, ctx: &'c Ctx, reqtype: &str, key: &str, tenant: &str) -> Req<'c> {
-        ctx.req()
-            .on(&self.base)
-            .p("reqtype", reqtype)
-            .p("key", key)
-            .p("tenant", tenant)
-    }
-
-    async fn stop(self) {
-        self.cluster.stop();
-        self.handle.stop(false).await;
-    }
-}
-
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+use switchboard::cluster::nodes;
 
 /// Wait until a row count reaches `n` (events are consumed asynchronously).
 async fn wait_count(ctx: &Ctx, table: &str, cond: &str, n: i64) {
@@ -441,7 +361,7 @@ backend_tests! {
         });
         let node = AmiServer::start().await;
         register(ctx, "late", &node).await;
-        sb.wait_connected(1).await;
+        sb.wait_connected(&["late"]).await;
         node.emit(&[("Event", "UserEvent"), ("UserEvent", "Other"), ("Payload", "42")]);
         node.emit(&[("Event", "UserEvent"), ("UserEvent", "Probe"), ("Payload", "42")]);
         node.emit_cdr(&CdrEvent::answered("PJSIP/100-ACME-00000001", "PJSIP/trunk-00000002", "100", "5551234", "1795319990.1"));
@@ -462,8 +382,8 @@ backend_tests! {
         ctx.ext(&ctx.a, "100", json!({})).await;
         register(ctx, "n1", &node).await;
         let (a, b) = (Sb::start(ctx).await, Sb::start(ctx).await);
-        a.wait_connected(1).await;
-        b.wait_connected(1).await;
+        a.wait_connected(&["n1"]).await;
+        b.wait_connected(&["n1"]).await;
         let cp = |sb: &Sb, action: &str| sb.req(ctx, "CAMPAIGN", &ctx.rw, "ACME").p("action", action);
         let v = cp(&a, "add").p("name", "Shared").p("source", "extension").p("target", "100").p("maxcalls", "3").fmt("json").get().await.json();
         let id = rows(&v)[0]["cp_id"].as_str().unwrap().to_string();
