@@ -415,6 +415,33 @@ backend_tests! {
             s.state().queues.insert(qa.to_string(), q);
             s.state().queues.insert(qb.to_string(), Queue::default());
         }
+        // INFO queues: the tenant's own; INFO agents: members with their most telling state
+        // across nodes (paused on one node is Paused), never another tenant's.
+        let info = |key: &str, tenant: &str, what: &str| ctx.info(key, Some(tenant), what).on(&sb.base);
+        info(&ctx.ro, "ACME", "queues").get().await.is_plain(&format!("{qa}: Q600"));
+        assert_eq!(info(&ctx.ro, "ACME", "queues").fmt("json").get().await.json(), json!({ qa.to_string(): "Q600" }));
+        for (i, s) in servers.iter().enumerate() {
+            let mut st = s.state();
+            st.queues.get_mut(&qa.to_string()).unwrap().members.push(QueueMember {
+                interface: "PJSIP/101-ACME".into(), name: "101-ACME".into(),
+                state_interface: "PJSIP/101-ACME".into(), status: 2, paused: i == 1, ..Default::default()
+            });
+            st.queues.get_mut(&qb.to_string()).unwrap().members.push(QueueMember {
+                interface: "PJSIP/100-BETA".into(), name: "100-BETA".into(),
+                state_interface: "PJSIP/100-BETA".into(), status: 1, ..Default::default()
+            });
+        }
+        info(&ctx.ro, "ACME", "agents").get().await.is_plain("100-ACME:Idle|101-ACME:Paused");
+        assert_eq!(info(&ctx.ro, "ACME", "agents").p("queue", qa.to_string()).fmt("json").get().await.json(),
+            json!({ "100-ACME": "Idle", "101-ACME": "Paused" }));
+        info(&ctx.admin, "BETA", "agents").get().await.is_plain("100-BETA:Idle");
+        info(&ctx.ro, "ACME", "agents").p("queue", qb.to_string()).get().await.is_error_starting("parameter 'queue': no queue");
+        for s in &servers {
+            let mut st = s.state();
+            st.queues.get_mut(&qa.to_string()).unwrap().members.retain(|m| m.name == "100-ACME");
+            st.queues.get_mut(&qb.to_string()).unwrap().members.clear();
+        }
+
         let del = |key: &str, queue: &str| live(key, "ACME", "AGENT").p("action", "del").p("extension", "100").p("queue", queue);
         read_only_refused(&del(&ctx.ro, "ALL").get().await, "AGENT del");
         del(&ctx.rw, &qb.to_string()).get().await.is_error_starting("parameter 'queue'");

@@ -12,10 +12,8 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 /// INFO types of the upstream API that this server does not serve yet.
 const NOT_YET: &[&str] = &[
-    "queues",
     "queue",
     "queuecallers",
-    "agents",
     "agentsconnected",
     "agentsdelay",
     "outdialed",
@@ -52,6 +50,8 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "variable" => crate::proxyapi::peers::info_variable(state, caller, params).await,
         "extstate" => crate::proxyapi::live::extstate(state, caller, params).await,
         "fax" => crate::calls::fax::list(state, caller, params).await,
+        "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
+        "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
         "recordings" => Ok(Output::Stream(recording::list(&state.db, caller, params).await?)),
         "recording" | "playrecording" => {
             let root = &state.config.recordings_dir;

@@ -101,3 +101,82 @@ pub async fn reset(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
     .await?;
     Ok(partial(Output::Text("OK".into()), missing))
 }
+
+/// INFO queues: the tenant's queues, `<qu_id>: <name>|…` in plain, `{"<qu_id>":"<name>",…}` in
+/// json (Asterisk knows a queue by its id).
+pub async fn info_queues(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+    let t = tenant_of(caller, "INFO queues")?;
+    let mut q = Query::select();
+    q.columns(["qu_id", "qu_name"])
+        .from("qu_queues")
+        .and_where(Expr::col("qu_te_id").eq(t.id))
+        .order_by("qu_id", Order::Asc);
+    let rows = state
+        .db
+        .read_cells(&q, &[CellType::Int, CellType::Text])
+        .await?;
+    let pairs = rows.into_iter().map(|mut r| {
+        let name = r.pop().flatten().unwrap_or_default();
+        (r.pop().flatten().unwrap_or_default(), name)
+    });
+    Ok(one_line(pairs, ": "))
+}
+
+/// INFO agents: the members of the tenant's queues (`queue` = one queue id) with their state,
+/// `<agent>:<State>|…` in plain, `{"<agent>":"<State>",…}` in json. A member of several
+/// queues, or seen on several nodes, shows its most telling state; `Paused` tells most.
+pub async fn info_agents(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let t = tenant_of(caller, "INFO agents")?;
+    let queue = match p.get("queue") {
+        Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
+        None => None,
+    };
+    let (events, missing) = members(state, t, queue.as_deref()).await?;
+    let mut agents: std::collections::BTreeMap<String, (i32, &str)> = Default::default();
+    for (_, e) in &events {
+        let Some(name) = e.get("Name").or(e.get("Location")) else {
+            continue;
+        };
+        let status: i32 = e.get("Status").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let seen = if e.get("Paused") == Some("1") {
+            (i32::MAX, "Paused")
+        } else {
+            (super::peers::state_rank(status), member_state(status))
+        };
+        let slot = agents.entry(name.to_string()).or_insert(seen);
+        if seen.0 > slot.0 {
+            *slot = seen;
+        }
+    }
+    let pairs = agents.into_iter().map(|(a, (_, s))| (a, s.to_string()));
+    Ok(partial(one_line(pairs, ":"), missing))
+}
+
+/// A queue member's `Status` (an Asterisk device state) as a word.
+fn member_state(status: i32) -> &'static str {
+    match status {
+        1 => "Idle",
+        2 => "InUse",
+        3 => "Busy",
+        4 => "Invalid",
+        5 => "Unavailable",
+        6 => "Ringing",
+        7 => "RingInUse",
+        8 => "OnHold",
+        _ => "Unknown",
+    }
+}
+
+/// Upstream's one-line lists: `key<sep>value|…` in plain, an object in json.
+fn one_line(pairs: impl Iterator<Item = (String, String)>, sep: &str) -> Output {
+    let mut plain = Vec::new();
+    let mut json = serde_json::Map::new();
+    for (k, v) in pairs {
+        plain.push(format!("{k}{sep}{v}"));
+        json.insert(k, serde_json::Value::String(v));
+    }
+    Output::Reply {
+        plain: plain.join("|"),
+        json: serde_json::Value::Object(json),
+    }
+}
