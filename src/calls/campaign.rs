@@ -442,6 +442,46 @@ pub async fn call_ended(
     Ok(())
 }
 
+/// Answered calls whose CDR is already stored are over: their Cdr event was handled while
+/// their outcome was being recorded (the two run apart). Found with a plain read and closed by
+/// id, outside the claim transaction, so no lock is held on `cdr` while `cn` rows are locked.
+async fn finish_ended_calls(db: &Db, cp_id: i32, now: chrono::NaiveDateTime) -> ApiResult<()> {
+    let mut q = Query::select();
+    q.column((cn::Entity, cn::Column::CnId))
+        .from(cn::Entity)
+        .inner_join(
+            entity::cdr::Entity,
+            Expr::col((entity::cdr::Entity, entity::cdr::Column::Node))
+                .equals((cn::Entity, cn::Column::CnNode))
+                .and(
+                    Expr::col((entity::cdr::Entity, entity::cdr::Column::Uniqueid))
+                        .equals((cn::Entity, cn::Column::CnUniqueid)),
+                ),
+        )
+        .and_where(Expr::col((cn::Entity, cn::Column::CnCpId)).eq(cp_id))
+        .and_where(Expr::col((cn::Entity, cn::Column::CnState)).eq("answered"));
+    let ids: Vec<i32> = db
+        .conn
+        .query_all(&q)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<i32>(0).ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut u = Query::update();
+    u.table(cn::Entity)
+        .value(cn::Column::CnState, "done")
+        .value(cn::Column::CnUpdated, now)
+        .and_where(Expr::col(cn::Column::CnId).is_in(ids))
+        .and_where(Expr::col(cn::Column::CnState).eq("answered"));
+    let txn = db.begin_write().await?;
+    txn.execute(&u).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Start the dialer task of this process; it ends with the cluster.
 pub fn spawn_dialer(cluster: Weak<Cluster>, cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -508,6 +548,7 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
         return Ok(());
     }
     let now = chrono::Utc::now().naive_utc();
+    finish_ended_calls(db, c.cp_id, now).await?;
     let txn = db.begin_write().await?;
     // The campaign row is the lock that serialises claims (and maxcalls) across processes.
     let mut lock = Query::select();
@@ -528,28 +569,6 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
     // does an answered call whose CDR never came (cdr_manager off, an event lost).
     let no_outcome = now - chrono::Duration::seconds(i64::from(c.cp_dialtimeout) + 120);
     let no_cdr = now - chrono::Duration::from_std(MAX_CALL).map_err(internal)?;
-    // An answered call whose CDR was stored while its outcome was being recorded is over.
-    let mut over = Query::update();
-    over.table(cn::Entity)
-        .value(cn::Column::CnState, "done")
-        .value(cn::Column::CnUpdated, now)
-        .and_where(Expr::col(cn::Column::CnCpId).eq(c.cp_id))
-        .and_where(Expr::col(cn::Column::CnState).eq("answered"))
-        .and_where(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(entity::cdr::Entity)
-                .and_where(
-                    Expr::col((entity::cdr::Entity, entity::cdr::Column::Node))
-                        .equals((cn::Entity, cn::Column::CnNode)),
-                )
-                .and_where(
-                    Expr::col((entity::cdr::Entity, entity::cdr::Column::Uniqueid))
-                        .equals((cn::Entity, cn::Column::CnUniqueid)),
-                )
-                .take(),
-        ));
-    txn.execute(&over).await?;
     for (from, to, before) in [
         ("dialing", "unknown", no_outcome),
         ("answered", "done", no_cdr),
