@@ -167,9 +167,16 @@ backend_tests! {
         assert_eq!(acme, vec![n2; 3]);
         assert_eq!(beta.iter().filter(|n| **n == n1).count(), 3);
         assert_eq!(beta.iter().filter(|n| **n == n2).count(), 3);
-        // Unpinned again: all nodes.
+        // Unpinned again: all nodes; the node that starts serving ACME gets its AstDB state
+        // (DND here), the node that served it already gets nothing twice.
+        ctx.ext(&ctx.a, "101", json!({ "ex_dnd": "on" })).await;
+        let dnd = |d: &[(i32, String, Vec<(String, String)>)]| -> Vec<i32> {
+            d.iter().filter(|(_, a, h)| a == "DBPut" && header(h, "Key") == "101-ACME").map(|x| x.0).collect()
+        };
+        assert_eq!(dnd(&deliveries(ctx).await), vec![n2]);
         nodes::pin(&ctx.db.conn, ctx.a.id, &[]).await.unwrap();
         assert_eq!(nodes::targets(&ctx.db.conn, Some(ctx.a.id)).await.unwrap(), vec![n1, n2]);
+        assert_eq!(dnd(&deliveries(ctx).await), vec![n2, n1]);
         assert!(nodes::pin(&ctx.db.conn, ctx.a.id, &["nope"]).await.is_err());
     }
 }

@@ -92,7 +92,10 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
         } => {
             let te_id = crate::cli::tenant_id(db, &tenant).await?;
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            nodes::pin(&db.conn, te_id, &names).await?;
+            // The pins and the state queued for newly serving nodes land together or not at all.
+            let txn = db.begin_write().await?;
+            nodes::pin(&*txn, te_id, &names).await?;
+            txn.commit().await?;
             if names.is_empty() {
                 println!("tenant {} uses all nodes", tenant.to_ascii_uppercase());
             } else {

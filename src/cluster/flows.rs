@@ -8,7 +8,7 @@
 use super::{nodes, outbox, outbox::NodeAction};
 use crate::error::ApiResult;
 use entity::{fl_flows, te_tenants};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// The device states SETFLOW accepts (Asterisk's custom device state names).
 pub const STATES: &[&str] = &["INUSE", "NOT_INUSE", "UNAVAILABLE", "RINGING"];
@@ -41,15 +41,24 @@ pub fn actions(code: &str, flow: &fl_flows::Model) -> Vec<NodeAction> {
     vec![state, value]
 }
 
-/// Queue every flow a newly added node should have (those of the tenants it serves).
-pub async fn seed_node(conn: &impl ConnectionTrait, node_id: i32) -> ApiResult<()> {
+/// Queue every flow a node newly serving tenants should have (those of the tenants it serves,
+/// or of `tenant` only).
+pub async fn seed_node(
+    conn: &impl ConnectionTrait,
+    node_id: i32,
+    tenant: Option<i32>,
+) -> ApiResult<()> {
     let codes: std::collections::HashMap<i32, String> = te_tenants::Entity::find()
         .all(conn)
         .await?
         .into_iter()
         .map(|t| (t.te_id, t.te_code))
         .collect();
-    for flow in fl_flows::Entity::find().all(conn).await? {
+    let mut flows = fl_flows::Entity::find();
+    if let Some(te) = tenant {
+        flows = flows.filter(fl_flows::Column::FlTeId.eq(te));
+    }
+    for flow in flows.all(conn).await? {
         let Some(code) = codes.get(&flow.fl_te_id) else {
             continue;
         };

@@ -95,8 +95,7 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
     .insert(conn)
     .await?;
     // A new node starts without the tenants' call-flow states and DND entries: queue them.
-    super::flows::seed_node(conn, model.no_id).await?;
-    super::outbox::seed_dnd(conn, model.no_id).await?;
+    seed(conn, model.no_id, None).await?;
     Ok(model.into())
 }
 
@@ -157,7 +156,15 @@ pub async fn set_identity(
 }
 
 /// Pin a tenant to a set of nodes (an empty set: all nodes again).
+/// Queue for `node_id` the AstDB state (call flows, DND) of the tenants it serves, or of
+/// `tenant` only: config comes from the realtime tables, this state only through the outbox.
+async fn seed(conn: &impl ConnectionTrait, node_id: i32, tenant: Option<i32>) -> ApiResult<()> {
+    super::flows::seed_node(conn, node_id, tenant).await?;
+    super::outbox::seed_dnd(conn, node_id, tenant).await
+}
+
 pub async fn pin(conn: &impl ConnectionTrait, te_id: i32, node_names: &[&str]) -> ApiResult<()> {
+    let before = targets(conn, Some(te_id)).await?;
     let mut ids = Vec::new();
     for name in node_names {
         let node = find(conn, name)
@@ -177,6 +184,12 @@ pub async fn pin(conn: &impl ConnectionTrait, te_id: i32, node_names: &[&str]) -
         }
         .insert(conn)
         .await?;
+    }
+    // Nodes that serve the tenant from now on get its AstDB state.
+    for node in targets(conn, Some(te_id)).await? {
+        if !before.contains(&node) {
+            seed(conn, node, Some(te_id)).await?;
+        }
     }
     Ok(())
 }

@@ -50,16 +50,21 @@ pub fn dnd_action(username: &str, on: bool) -> NodeAction {
     }
 }
 
-/// Queue, for a newly added node, the AstDB DND entry of every extension in DND that the node
-/// serves (the other nodes got theirs when DND was set).
-pub async fn seed_dnd(conn: &impl ConnectionTrait, node_id: i32) -> ApiResult<()> {
+/// Queue, for a node newly serving tenants, the AstDB DND entry of every extension in DND that
+/// the node serves, or of `tenant` only (the other nodes got theirs when DND was set).
+pub async fn seed_dnd(
+    conn: &impl ConnectionTrait,
+    node_id: i32,
+    tenant: Option<i32>,
+) -> ApiResult<()> {
     use entity::ex_extensions;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let mut serves: std::collections::HashMap<i32, bool> = Default::default();
-    let in_dnd = ex_extensions::Entity::find()
-        .filter(ex_extensions::Column::ExDnd.eq("on"))
-        .all(conn)
-        .await?;
+    let mut in_dnd = ex_extensions::Entity::find().filter(ex_extensions::Column::ExDnd.eq("on"));
+    if let Some(te) = tenant {
+        in_dnd = in_dnd.filter(ex_extensions::Column::ExTeId.eq(te));
+    }
+    let in_dnd = in_dnd.all(conn).await?;
     for ext in in_dnd {
         let served = match serves.get(&ext.ex_te_id) {
             Some(s) => *s,
