@@ -140,14 +140,7 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
     }
     let served = matches!(
         reqtype.as_str(),
-        "managedb"
-            | "info"
-            | "setting"
-            | "cdr"
-            | "mediafile"
-            | "fax"
-            | "campaign"
-            | "responsepath"
+        "managedb" | "info" | "setting" | "cdr" | "mediafile" | "fax" | "campaign" | "responsepath"
     ) || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served {

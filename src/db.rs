@@ -5,14 +5,14 @@ use crate::error::{internal, ApiResult};
 use crate::render::Cell;
 pub use crate::sqlite_reader::CellType;
 use crate::sqlite_reader::SqliteReader;
+use futures_util::stream::{BoxStream, StreamExt};
 use migration::MigratorTrait;
 use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder};
+use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use futures_util::stream::{BoxStream, StreamExt};
-use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::{ConnectionTrait, QueryResult, StreamTrait};
 use std::sync::Arc;
 use std::time::Duration;
@@ -264,9 +264,16 @@ pub fn timestamp_text(d: chrono::NaiveDateTime) -> String {
 mod tests {
     #[test]
     fn timestamps_print_like_chrono() {
-        for s in ["2026-11-22 06:01:02", "0999-01-09 00:00:59", "9999-12-31 23:59:59"] {
+        for s in [
+            "2026-11-22 06:01:02",
+            "0999-01-09 00:00:59",
+            "9999-12-31 23:59:59",
+        ] {
             let d = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-            assert_eq!(super::timestamp_text(d), d.format("%Y-%m-%d %H:%M:%S").to_string());
+            assert_eq!(
+                super::timestamp_text(d),
+                d.format("%Y-%m-%d %H:%M:%S").to_string()
+            );
         }
     }
 }

@@ -206,7 +206,9 @@ fn bind(v: &Value) -> Option<SqlValue> {
         Value::String(s) => or_null(s, |s| SqlValue::Text(s.clone())),
         Value::Char(c) => or_null(c, |c| SqlValue::Text(c.to_string())),
         // sqlx's encoding of a NaiveDateTime (so comparisons with stored values agree).
-        Value::ChronoDateTime(d) => or_null(d, |d| SqlValue::Text(d.format("%F %T%.f").to_string())),
+        Value::ChronoDateTime(d) => {
+            or_null(d, |d| SqlValue::Text(d.format("%F %T%.f").to_string()))
+        }
         _ => return None,
     })
 }

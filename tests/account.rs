@@ -739,10 +739,18 @@ backend_tests! {
 
 /// Files under `dir` (recursively); 0 when it does not exist.
 fn files_under(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
-        .map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 })
+        .map(|e| {
+            if e.path().is_dir() {
+                files_under(&e.path())
+            } else {
+                1
+            }
+        })
         .sum()
 }
 

@@ -134,18 +134,27 @@ fn with(mut h: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, S
     h
 }
 
-async fn ivrlogs(ctx: &Ctx, key: &str, tenant: Option<&str>, filters: &[(&str, &str)]) -> Vec<Value> {
+async fn ivrlogs(
+    ctx: &Ctx,
+    key: &str,
+    tenant: Option<&str>,
+    filters: &[(&str, &str)],
+) -> Vec<Value> {
     let mut r = ctx.info(key, tenant, "ivrlogs").fmt("json");
     for (k, v) in filters {
         r = r.p(k, v);
     }
     let v = r.get().await.json();
     assert_string_scalars(&v);
-    v.as_array().unwrap_or_else(|| panic!("not a list: {v}")).clone()
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .clone()
 }
 
 fn digits_of(rows: &[Value]) -> Vec<&str> {
-    rows.iter().map(|r| r["il_digits"].as_str().unwrap()).collect()
+    rows.iter()
+        .map(|r| r["il_digits"].as_str().unwrap())
+        .collect()
 }
 
 backend_tests! {

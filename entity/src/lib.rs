@@ -106,16 +106,16 @@ pub mod prelude {
     pub use super::re_recordings::Entity as ReRecordings;
     pub use super::rp_routingprofiles::Entity as RpRoutingprofiles;
     pub use super::sc_simplecdrs::Entity as ScSimplecdrs;
-    pub use super::sm_sms::Entity as SmSms;
     pub use super::sippeers::Entity as Sippeers;
+    pub use super::sm_sms::Entity as SmSms;
     pub use super::st_settings::Entity as StSettings;
     pub use super::te_tenants::Entity as TeTenants;
     pub use super::tp_cdrtemplates::Entity as TpCdrtemplates;
     pub use super::up_userprofiles::Entity as UpUserprofiles;
     pub use super::us_users::Entity as UsUsers;
     pub use super::ut_usertenants::Entity as UtUsertenants;
+    pub use super::vm_virtualmembers::Entity as VmVirtualmembers;
     pub use super::voicemail_messages::Entity as VoicemailMessages;
     pub use super::voicemail_users::Entity as VoicemailUsers;
-    pub use super::vm_virtualmembers::Entity as VmVirtualmembers;
     pub use super::vx_virtualexts::Entity as VxVirtualexts;
 }

@@ -5,6 +5,7 @@
 use crate::kit::{self, *};
 use sea_orm_migration::prelude::*;
 
+#[rustfmt::skip]
 fn tables() -> Vec<(C, Vec<ColumnDef>)> {
     vec![
         ("fg_filegarbage", vec![id("fg_id"), s("fg_store", 20), s("fg_name", 255)]),
@@ -15,6 +16,7 @@ fn tables() -> Vec<(C, Vec<ColumnDef>)> {
     ]
 }
 
+#[rustfmt::skip]
 const INDEXES: &[IndexDef] = &[
     ("idx_fg_filegarbage_fg_store_fg_name", "fg_filegarbage", &["fg_store", "fg_name"], false),
     ("uq_vx_virtualexts_vx_ex_id", "vx_virtualexts", &["vx_ex_id"], true),
@@ -37,13 +39,17 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         kit::create(manager, tables(), INDEXES).await?;
         let mut moved = Query::insert();
-        moved.into_table("fg_filegarbage").columns(["fg_store", "fg_name"]).select_from(
-            Query::select()
-                .expr(Expr::val("media"))
-                .column("mg_sha256")
-                .from("mg_mediagarbage")
-                .take(),
-        ).map_err(|e| DbErr::Migration(e.to_string()))?;
+        moved
+            .into_table("fg_filegarbage")
+            .columns(["fg_store", "fg_name"])
+            .select_from(
+                Query::select()
+                    .expr(Expr::val("media"))
+                    .column("mg_sha256")
+                    .from("mg_mediagarbage")
+                    .take(),
+            )
+            .map_err(|e| DbErr::Migration(e.to_string()))?;
         manager.exec_stmt(moved).await?;
         kit::drop(manager, media_garbage()).await
     }
@@ -52,11 +58,21 @@ impl MigrationTrait for Migration {
         kit::create(
             manager,
             media_garbage(),
-            &[("idx_mg_mediagarbage_mg_sha256", "mg_mediagarbage", &["mg_sha256"], false)],
+            &[(
+                "idx_mg_mediagarbage_mg_sha256",
+                "mg_mediagarbage",
+                &["mg_sha256"],
+                false,
+            )],
         )
         .await?;
         manager
-            .drop_index(Index::drop().name("uq_up_userprofiles_up_name").table("up_userprofiles").to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("uq_up_userprofiles_up_name")
+                    .table("up_userprofiles")
+                    .to_owned(),
+            )
             .await?;
         kit::drop(manager, tables()).await
     }

@@ -91,7 +91,8 @@ pub async fn usergroup(state: &AppState, caller: &Caller, params: &Params) -> Ap
                 .from("us_users")
                 .and_where(Expr::col("us_up_id").eq(id))
                 .order_by("us_username", Order::Asc);
-            let mut table = Table::new(vec!["us_id".into(), "us_username".into(), "us_name".into()]);
+            let mut table =
+                Table::new(vec!["us_id".into(), "us_username".into(), "us_name".into()]);
             table.rows = db
                 .read_cells(&q, &[CellType::Int, CellType::Text, CellType::Text])
                 .await?;
@@ -176,7 +177,10 @@ async fn find_user(conn: &impl ConnectionTrait, params: &Params) -> ApiResult<i3
         .from("us_users")
         .and_where(by_id_or_name("us_id", "us_username", given));
     let row = conn.query_one(&q).await?.ok_or_else(|| {
-        ApiError::NotFound(format!("parameter 'user': no user '{}'", given.escape_debug()))
+        ApiError::NotFound(format!(
+            "parameter 'user': no user '{}'",
+            given.escape_debug()
+        ))
     })?;
     row.try_get_by_index(0).map_err(internal)
 }
@@ -208,9 +212,14 @@ async fn user_group(db: &Db, user: i32) -> ApiResult<Output> {
         )
         .and_where(Expr::col("us_id").eq(user));
     Ok(Output::Record {
-        columns: ["us_id", "us_username", "up_id", "up_name"].map(String::from).to_vec(),
+        columns: ["us_id", "us_username", "up_id", "up_name"]
+            .map(String::from)
+            .to_vec(),
         row: db
-            .read_cells(&q, &[CellType::Int, CellType::Text, CellType::Int, CellType::Text])
+            .read_cells(
+                &q,
+                &[CellType::Int, CellType::Text, CellType::Int, CellType::Text],
+            )
             .await?
             .into_iter()
             .next(),

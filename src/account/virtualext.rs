@@ -151,35 +151,47 @@ fn wrong_pin(number: &str) -> ApiError {
 async fn list(db: &crate::db::Db, t: &TenantRef, params: &Params) -> ApiResult<Output> {
     let (v, m) = (Alias::new("v"), Alias::new("m"));
     let mut q = Query::select();
-    q.expr_as(Expr::col((v.clone(), Alias::new("ex_number"))), "virtual_number")
-        .expr_as(Expr::col((v.clone(), Alias::new("ex_name"))), "virtual_name")
-        .expr_as(Expr::col((m.clone(), Alias::new("ex_number"))), "ex_number")
-        .expr_as(Expr::col((m.clone(), Alias::new("ex_name"))), "ex_name")
-        .column("vm_joined")
-        .from("vm_virtualmembers")
-        .join_as(
-            JoinType::InnerJoin,
-            "ex_extensions",
-            v.clone(),
-            Expr::col((v.clone(), Alias::new("ex_id"))).equals("vm_vx_ex_id"),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            "ex_extensions",
-            m.clone(),
-            Expr::col((m.clone(), Alias::new("ex_id"))).equals("vm_ex_id"),
-        )
-        .and_where(Expr::col("vm_te_id").eq(t.id))
-        .order_by((v.clone(), Alias::new("ex_number")), Order::Asc)
-        .order_by((m.clone(), Alias::new("ex_number")), Order::Asc);
+    q.expr_as(
+        Expr::col((v.clone(), Alias::new("ex_number"))),
+        "virtual_number",
+    )
+    .expr_as(
+        Expr::col((v.clone(), Alias::new("ex_name"))),
+        "virtual_name",
+    )
+    .expr_as(Expr::col((m.clone(), Alias::new("ex_number"))), "ex_number")
+    .expr_as(Expr::col((m.clone(), Alias::new("ex_name"))), "ex_name")
+    .column("vm_joined")
+    .from("vm_virtualmembers")
+    .join_as(
+        JoinType::InnerJoin,
+        "ex_extensions",
+        v.clone(),
+        Expr::col((v.clone(), Alias::new("ex_id"))).equals("vm_vx_ex_id"),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        "ex_extensions",
+        m.clone(),
+        Expr::col((m.clone(), Alias::new("ex_id"))).equals("vm_ex_id"),
+    )
+    .and_where(Expr::col("vm_te_id").eq(t.id))
+    .order_by((v.clone(), Alias::new("ex_number")), Order::Asc)
+    .order_by((m.clone(), Alias::new("ex_number")), Order::Asc);
     if params.get("number").is_some() {
         let virt = find_extension(&db.conn, t, params, "number").await?;
         q.and_where(Expr::col("vm_vx_ex_id").eq(virt.id));
     }
     let mut table = Table::new(
-        ["virtual_number", "virtual_name", "ex_number", "ex_name", "vm_joined"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "virtual_number",
+            "virtual_name",
+            "ex_number",
+            "ex_name",
+            "vm_joined",
+        ]
+        .map(String::from)
+        .to_vec(),
     )
     .with_plain_header("Virtual|Name|Extension|Extension name|Joined");
     table.rows = db

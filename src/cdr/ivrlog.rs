@@ -14,15 +14,15 @@
 
 use crate::auth::Caller;
 use crate::cdr::report::{self, text, Filter, Report};
+use crate::db::CellType;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::objects::Kind;
 use crate::proxyapi::params::Params;
-use crate::db::CellType;
 use crate::render::{Output, RowStream, Table};
-use sea_orm::sea_query::{Expr, Query};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use entity::{il_ivrlogs, iv_ivrs};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// The `UserEvent:` name the dialplan sends.
@@ -102,7 +102,9 @@ pub async fn record_ivr_event(
     let digits = required(headers, "Digits", 20)?;
     if !(digits == "t"
         || digits == "i"
-        || digits.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#'))
+        || digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#'))
     {
         return Err(ApiError::invalid(format!(
             "{IVR_USER_EVENT} header 'Digits': '{digits}' is not 0-9 * #, t or i"
@@ -207,7 +209,14 @@ pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResu
         .columns(["il_iv_id", "il_digits", "il_ivr_name", "il_destination"])
         .cond_where(report::conditions(&IVRLOGS, caller, params)?);
     report::ordered(&IVRLOGS, &mut q);
-    let columns = ["uniqueid", "type", "type_id", "value", "type_name", "value_name"];
+    let columns = [
+        "uniqueid",
+        "type",
+        "type_id",
+        "value",
+        "type_name",
+        "value_name",
+    ];
     let mut table = Table::new(columns.map(String::from).to_vec())
         .with_plain_header("UniqueID|Type|Type ID|Value|Type Name|Value Name");
     use CellType::{Int, Text};

@@ -58,9 +58,13 @@ struct Found {
 
 /// The `id` parameter (upstream's literal error names it too).
 fn asked_id(params: &Params) -> ApiResult<String> {
-    params.get("id").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).ok_or_else(|| {
-        ApiError::invalid("No id specified (parameter 'id': a call uniqueid or a DIAL id)")
-    })
+    params
+        .get("id")
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid("No id specified (parameter 'id': a call uniqueid or a DIAL id)")
+        })
 }
 
 /// The caller's first recording (by call start) of the call `id` names: a uniqueid, or a DIAL

@@ -397,7 +397,14 @@ pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<R
         Kind::Text(0),
         Kind::Text(0),
     ];
-    let mut rows = stream(db, q, names, &[&kinds[..], &[Kind::Text(0); 4]].concat(), None).await?;
+    let mut rows = stream(
+        db,
+        q,
+        names,
+        &[&kinds[..], &[Kind::Text(0); 4]].concat(),
+        None,
+    )
+    .await?;
     rows.rows = rows.rows.map(|r| r.map(queuelog_row)).boxed();
     Ok(rows)
 }

@@ -69,7 +69,9 @@ pub async fn seed_dnd(
         let served = match serves.get(&ext.ex_te_id) {
             Some(s) => *s,
             None => {
-                let s = nodes::targets(conn, Some(ext.ex_te_id)).await?.contains(&node_id);
+                let s = nodes::targets(conn, Some(ext.ex_te_id))
+                    .await?
+                    .contains(&node_id);
                 serves.insert(ext.ex_te_id, s);
                 s
             }

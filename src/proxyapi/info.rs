@@ -52,13 +52,17 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "fax" => crate::calls::fax::list(state, caller, params).await,
         "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
         "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
-        "recordings" => Ok(Output::Stream(recording::list(&state.db, caller, params).await?)),
+        "recordings" => Ok(Output::Stream(
+            recording::list(&state.db, caller, params).await?,
+        )),
         "recording" | "playrecording" => {
             let root = &state.config.recordings_dir;
             recording::file(&state.db, root, caller, params, info == "playrecording").await
         }
         "inforecording" => recording::info(&state.db, caller, params).await,
-        "ivrlogs" => Ok(Output::Stream(ivrlog::list(&state.db, caller, params).await?)),
+        "ivrlogs" => Ok(Output::Stream(
+            ivrlog::list(&state.db, caller, params).await?,
+        )),
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"
