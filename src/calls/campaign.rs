@@ -602,18 +602,11 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
         .limit(free as u64);
     let mut claims = Vec::new();
     for r in txn.query_all(&pick).await? {
-        let i = cluster
-            .round_robin
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let node = nodes[i % nodes.len()].clone();
+        let node = cluster.next_of(&nodes);
         claims.push(Claim {
             cn_id: r.try_get_by_index(0).map_err(internal)?,
             number: r.try_get_by_index(1).map_err(internal)?,
-            originateid: format!(
-                "{}-{}",
-                node.name,
-                &uuid::Uuid::new_v4().simple().to_string()[..16]
-            ),
+            originateid: super::originate_id(&node.name),
             node,
         });
     }

@@ -19,7 +19,7 @@
 //! (from the user event); `failed` also when the call is not answered; `refused` when the node
 //! refused the Originate; `unknown` when its outcome never came.
 
-use super::{header_text, on_outcome, originate, phone_number, pick_node, Outcome};
+use super::{header_text, on_outcome, originate, originate_id, phone_number, pick_node, Outcome};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::events::Event;
@@ -93,12 +93,8 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
     let stationid = header_text("stationid", p.get("stationid").unwrap_or(""), 20)?;
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
-    let node = pick_node(&state.cluster, t, p.get("server")).await?;
-    let id = format!(
-        "{}-{}",
-        node.name,
-        &uuid::Uuid::new_v4().simple().to_string()[..16]
-    );
+    let node = pick_node(&state.cluster, t, p.get("server"), None).await?;
+    let id = originate_id(&node.name);
     let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
     let path = resolve_new_inside(&state.config.fax_dir(), &stored)?;
     tokio::fs::write(&path, &upload.bytes)

@@ -165,11 +165,13 @@ pub async fn record_dial(
     Ok(())
 }
 
-/// A connected node of the tenant: the one named by `server`, else the next one in turn.
+/// A connected node of the tenant for a call: the one named by `server`; else, for a PJSIP
+/// `device` (`103-ACME`), a node where it has a reachable contact; else the next one in turn.
 pub async fn pick_node(
     cluster: &crate::cluster::Cluster,
     t: &crate::auth::TenantRef,
     server: Option<&str>,
+    device: Option<&str>,
 ) -> ApiResult<crate::cluster::Node> {
     use crate::error::ApiError;
     let nodes: Vec<_> = crate::cluster::live::nodes_for(cluster, Some(t.id))
@@ -194,10 +196,33 @@ pub async fn pick_node(
             "no Asterisk node is connected; try again later".into(),
         ));
     }
-    let i = cluster
-        .round_robin
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(nodes[i % nodes.len()].clone())
+    if let Some(device) = device {
+        let answers =
+            crate::cluster::live::ask_all(cluster, &nodes, || Action::new("PJSIPShowContacts"))
+                .await;
+        for (node, resp) in answers.ok {
+            let registered = resp.events.iter().any(|e| {
+                e.get("Endpoint") == Some(device)
+                    && !e
+                        .get("Status")
+                        .unwrap_or("")
+                        .eq_ignore_ascii_case("Unavailable")
+            });
+            if registered {
+                return Ok(node);
+            }
+        }
+    }
+    Ok(cluster.next_of(&nodes))
+}
+
+/// The id of a call Switchboard places (DIAL, fax, campaign): `<node>-<16 hex>`, stored with
+/// the call so its CDR and recording can be found by it.
+pub fn originate_id(node: &str) -> String {
+    format!(
+        "{node}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    )
 }
 
 /// A phone number as dialled: digits, `*`, `#`, a leading `+`; at most 40.

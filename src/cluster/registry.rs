@@ -106,6 +106,15 @@ impl Cluster {
         self.nodes.lock().map(|n| n.clone()).unwrap_or_default()
     }
 
+    /// The next of `nodes` in turn (shared by every caller, so load spreads across them).
+    /// `nodes` must not be empty.
+    pub fn next_of(&self, nodes: &[Node]) -> Node {
+        let i = self
+            .round_robin
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        nodes[i % nodes.len()].clone()
+    }
+
     pub fn node(&self, name: &str) -> Option<Node> {
         self.nodes()
             .into_iter()

@@ -292,12 +292,9 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         None => dest.to_string(),
     };
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
-    let node = pick_node(state, t, &ext, p.get("server")).await?;
-    let id = format!(
-        "{}-{}",
-        node.name,
-        &uuid::Uuid::new_v4().simple().to_string()[..16]
-    );
+    let device = (ext.ex_tech == "PJSIP").then_some(ext.ex_username.as_str());
+    let node = crate::calls::pick_node(&state.cluster, t, p.get("server"), device).await?;
+    let id = crate::calls::originate_id(&node.name);
     vars.push(format!("ORIGINATEID={id}"));
     let mut action = Action::new("Originate")
         .header("Channel", channel.clone())
@@ -358,49 +355,6 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         }
         Err(e) => Err(ami_error(e)),
     }
-}
-
-/// `server` names a node; else the node where the source device is registered; else the
-/// next node in turn.
-async fn pick_node(
-    state: &AppState,
-    t: &TenantRef,
-    ext: &ex_extensions::Model,
-    server: Option<&str>,
-) -> ApiResult<Node> {
-    let nodes = connected(nodes_for(&state.cluster, Some(t.id)).await?)?;
-    if let Some(name) = server {
-        return nodes
-            .into_iter()
-            .find(|n| n.name.eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "parameter 'server': no connected node '{}' for tenant {}",
-                    name.trim(),
-                    t.code
-                ))
-            });
-    }
-    if ext.ex_tech == "PJSIP" {
-        let answers = ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowContacts")).await;
-        for (node, resp) in answers.ok {
-            let registered = resp.events.iter().any(|e| {
-                e.get("Endpoint") == Some(ext.ex_username.as_str())
-                    && !e
-                        .get("Status")
-                        .unwrap_or("")
-                        .eq_ignore_ascii_case("Unavailable")
-            });
-            if registered {
-                return Ok(node);
-            }
-        }
-    }
-    let i = state
-        .cluster
-        .round_robin
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(nodes[i % nodes.len()].clone())
 }
 
 // ----- channels -----
