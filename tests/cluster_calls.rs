@@ -108,6 +108,12 @@ backend_tests! {
         // A leg of no known tenant is kept with te_id 0.
         node.emit_cdr(&CdrEvent::answered("Local/100@from-internal-00000000;1", "", "5551234", "200", "1795319962.0"));
         wait_count(ctx, "cdr", "te_id = 0", 1).await;
+        // A tenant added while the consumer runs: its calls are recognised (the tenants the
+        // handler knows are loaded again when a call matches none).
+        let gamma = switchboard::cli::add_tenant(&ctx.db, "GAMMA", "Gamma", json!({})).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        node.emit_cdr(&CdrEvent::answered("PJSIP/100-GAMMA-00000009", "PJSIP/trunk-0000000a", "100", "5551234", "1795319963.0"));
+        wait_count(ctx, "cdr", &format!("te_id = {gamma} AND uniqueid = '1795319963.0'"), 1).await;
         sb.stop().await;
     }
 

@@ -15,6 +15,8 @@ use crate::error::{ApiError, ApiResult};
 use entity::{cdr, dc_dialcalls};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The CDR fields of a `Cdr` event; an error names the header that is missing or malformed.
 pub fn fields(m: &Message) -> Result<CdrFields, String> {
@@ -48,11 +50,34 @@ pub fn fields(m: &Message) -> Result<CdrFields, String> {
     Ok(f)
 }
 
+/// The tenants as the `Cdr` handler sees them: loaded once, not per event, and loaded again
+/// when older than [`TENANTS_TTL`], or at once (at most every second) when a call matches no
+/// tenant, since one may just have been added.
+#[derive(Default)]
+pub struct TenantCache(tokio::sync::Mutex<Option<(Instant, Arc<Tenants>)>>);
+
+const TENANTS_TTL: Duration = Duration::from_secs(30);
+
+impl TenantCache {
+    async fn get(&self, conn: &impl ConnectionTrait, max_age: Duration) -> ApiResult<Arc<Tenants>> {
+        let mut slot = self.0.lock().await;
+        if let Some((_, t)) = slot.as_ref().filter(|(at, _)| at.elapsed() < max_age) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(Tenants::load(conn).await?);
+        *slot = Some((Instant::now(), t.clone()));
+        Ok(t)
+    }
+}
+
 /// The `Cdr` event handler: store the leg and link it to the call that placed it.
-pub async fn on_cdr(e: Event) -> ApiResult<()> {
+pub async fn on_cdr(e: Event, tenants: &TenantCache) -> ApiResult<()> {
     let f = fields(&e.message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
-    let tenants = Tenants::load(&e.db.conn).await?;
-    let mut record = enrich(&f, &e.node, &tenants);
+    let mut record = enrich(&f, &e.node, &*tenants.get(&e.db.conn, TENANTS_TTL).await?);
+    if record.cdr.te_id == 0 {
+        let fresh = tenants.get(&e.db.conn, Duration::from_secs(1)).await?;
+        record = enrich(&f, &e.node, &fresh);
+    }
     let ids: Vec<String> = [&f.uniqueid, &f.linkedid]
         .into_iter()
         .filter(|s| !s.is_empty())

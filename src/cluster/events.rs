@@ -42,7 +42,11 @@ impl Router {
     pub fn standard() -> Router {
         use crate::cdr::ivrlog;
         let router = Router::default();
-        router.on("Cdr", |e| Box::pin(crate::cdr::events::on_cdr(e)));
+        let tenants = Arc::new(crate::cdr::events::TenantCache::default());
+        router.on("Cdr", move |e| {
+            let tenants = tenants.clone();
+            Box::pin(async move { crate::cdr::events::on_cdr(e, &tenants).await })
+        });
         router.on(crate::calls::fax::USER_EVENT_KEY, |e| {
             Box::pin(crate::calls::fax::on_user_event(e))
         });
