@@ -14,12 +14,11 @@
 
 use crate::auth::Caller;
 use crate::cdr::report::{self, text, Filter, Report};
-use crate::db::CellType;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::objects::Kind;
 use crate::proxyapi::params::Params;
-use crate::render::{Output, RowStream, Table};
+use crate::render::{Output, RowStream};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use entity::{il_ivrlogs, iv_ivrs};
 use sea_orm::sea_query::{Expr, Query};
@@ -194,8 +193,8 @@ pub async fn list(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStr
 /// `reqtype=RESPONSEPATH`: the path callers took through the tenant's IVRs, as upstream's rows
 /// `UniqueID|Type|Type ID|Value|Type Name|Value Name`: one row per choice, oldest first; Type is
 /// `IVR` (the only step Switchboard logs), Value the digits pressed, Value Name where they led.
-/// Narrowed like INFO ivrlogs; `uniqueid` (a comma list) or `start` is required, so that a
-/// mistyped request never reads a tenant's whole history into one answer.
+/// Narrowed like INFO ivrlogs and streamed; `uniqueid` (a comma list) or `start` is required:
+/// it reads the path of calls, not a tenant's whole history by mistake.
 pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResult<Output> {
     if params.get("uniqueid").is_none() && params.get("start").is_none() {
         return Err(ApiError::invalid(
@@ -217,11 +216,9 @@ pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResu
         "type_name",
         "value_name",
     ];
-    let mut table = Table::new(columns.map(String::from).to_vec())
-        .with_plain_header("UniqueID|Type|Type ID|Value|Type Name|Value Name");
-    use CellType::{Int, Text};
-    table.rows = db
-        .read_cells(&q, &[Text, Text, Int, Text, Text, Text])
-        .await?;
-    Ok(Output::Table(table))
+    use Kind::{Int, Text};
+    let kinds = [Text(0), Text(0), Int, Text(0), Text(0), Text(0)];
+    let mut rows = report::stream(db, q, columns.map(String::from).to_vec(), &kinds, None).await?;
+    rows.plain_header = Some("UniqueID|Type|Type ID|Value|Type Name|Value Name");
+    Ok(Output::Stream(rows))
 }

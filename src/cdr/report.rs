@@ -237,7 +237,7 @@ pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
 }
 
 /// Rows of a query, streamed from the cursor, each cell as text by its kind.
-async fn stream(
+pub(crate) async fn stream(
     db: &Db,
     q: SelectStatement,
     columns: Vec<String>,
@@ -249,6 +249,7 @@ async fn stream(
         columns,
         rows: db.stream_cells(&q, types).await?,
         template,
+        plain_header: None,
     })
 }
 

@@ -47,6 +47,8 @@ pub struct RowStream {
     pub rows: BoxStream<'static, ApiResult<Vec<Cell>>>,
     /// Replaces the format (`format=xml&template=NAME`).
     pub template: Option<Arc<dyn RowTemplate>>,
+    /// Replaces the column names in the plain header line (as [`Table::plain_header`]).
+    pub plain_header: Option<&'static str>,
 }
 
 impl std::fmt::Debug for RowStream {
@@ -173,6 +175,7 @@ struct Encoder {
     callback: Option<Callback>,
     template: Option<Arc<dyn RowTemplate>>,
     columns: Vec<String>,
+    plain_header: Option<&'static str>,
     rows_seen: u64,
 }
 
@@ -188,7 +191,10 @@ impl Encoder {
         }
         match self.format {
             Format::Plain => {
-                buf.extend_from_slice(self.columns.join("|").as_bytes());
+                match self.plain_header {
+                    Some(h) => buf.extend_from_slice(h.as_bytes()),
+                    None => buf.extend_from_slice(self.columns.join("|").as_bytes()),
+                }
                 buf.push(b'\n');
             }
             Format::Csv => csv_record(buf, &self.columns),
@@ -324,6 +330,7 @@ impl Rendering {
             callback: self.callback.clone(),
             template: rows.template,
             columns: rows.columns,
+            plain_header: rows.plain_header,
             rows_seen: 0,
         };
         let body = futures_util::stream::unfold(Some((rows.rows, encoder)), |state| async move {
