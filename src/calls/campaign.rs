@@ -22,7 +22,8 @@
 //! routing, caller id `callerid`) which, once answered, runs `Queue(<queue id>)` or the
 //! extension in the tenant context, with `TENANT` and `CAMPAIGNID=<campaign id>` set.
 
-use super::{header_text, on_outcome, originate, phone_number, Outcome};
+use super::{on_outcome, originate, phone_number, Outcome};
+use crate::ami::{HeaderValue, Variable};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::Cluster;
@@ -156,7 +157,7 @@ async fn add(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Output> {
             )))
         }
     };
-    let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
     let row = cp::ActiveModel {
         cp_te_id: Set(t.id),
         cp_name: Set(name.to_string()),
@@ -644,10 +645,21 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
                 .header("Exten", c.cp_target.as_str())
                 .header("Priority", "1"),
         };
+        // Server values (tenant code, ids of checked node names): these cannot be refused.
         action = action
-            .header("Variable", format!("TENANT={code}"))
-            .header("Variable", format!("CAMPAIGNID={}", c.cp_id))
-            .header("Variable", format!("ORIGINATEID={}", claim.originateid));
+            .variable(Variable::new("TENANT", "TENANT", &code, 20)?)
+            .variable(Variable::new(
+                "CAMPAIGNID",
+                "CAMPAIGNID",
+                &c.cp_id.to_string(),
+                20,
+            )?)
+            .variable(Variable::new(
+                "ORIGINATEID",
+                "ORIGINATEID",
+                &claim.originateid,
+                120,
+            )?);
         let within = Duration::from_secs(c.cp_dialtimeout as u64 + 60);
         let sent = originate(
             &claim.node.client,

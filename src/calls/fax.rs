@@ -19,7 +19,8 @@
 //! (from the user event); `failed` also when the call is not answered; `refused` when the node
 //! refused the Originate; `unknown` when its outcome never came.
 
-use super::{header_text, on_outcome, originate, originate_id, phone_number, pick_node, Outcome};
+use super::{on_outcome, originate, originate_id, phone_number, pick_node, Outcome};
+use crate::ami::{HeaderValue, Variable};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::events::Event;
@@ -90,13 +91,36 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let (kind, ext, _) = kind_of(&upload.bytes)
         .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))?;
     let number = phone_number("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
-    let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
-    let stationid = header_text("stationid", p.get("stationid").unwrap_or(""), 20)?;
+    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    let stationid = HeaderValue::in_variable("stationid", p.get("stationid").unwrap_or(""), 20)?;
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let node = pick_node(&state.cluster, t, p.get("server"), None).await?;
     let id = originate_id(&node.name);
     let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
     let path = resolve_new_inside(&state.config.fax_dir(), &stored)?;
+    // Built before anything is stored: a value it refuses leaves nothing behind.
+    let action = crate::ami::Action::new("Originate")
+        .header("Channel", format!("Local/{number}@{context}"))
+        .header("Context", FAX_CONTEXT)
+        .header("Exten", "s")
+        .header("Priority", "1")
+        .header("CallerID", callerid.as_str())
+        .header("Timeout", "60000")
+        .variable(Variable::new("tenant", "TENANT", &t.code, 20)?)
+        .variable(Variable::new("FAXID", "FAXID", &id, 120)?)
+        .variable(Variable::new(
+            "FAXFILE",
+            "FAXFILE",
+            &path.display().to_string(),
+            1000,
+        )?)
+        .variable(Variable::new("FAXTYPE", "FAXTYPE", kind, 20)?)
+        .variable(Variable::new(
+            "stationid",
+            "FAXSTATIONID",
+            stationid.as_str(),
+            20,
+        )?);
     tokio::fs::write(&path, &upload.bytes)
         .await
         .map_err(crate::error::internal)?;
@@ -128,18 +152,6 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
             return Err(e.into());
         }
     };
-    let action = crate::ami::Action::new("Originate")
-        .header("Channel", format!("Local/{number}@{context}"))
-        .header("Context", FAX_CONTEXT)
-        .header("Exten", "s")
-        .header("Priority", "1")
-        .header("CallerID", callerid)
-        .header("Timeout", "60000")
-        .header("Variable", format!("TENANT={}", t.code))
-        .header("Variable", format!("FAXID={id}"))
-        .header("Variable", format!("FAXFILE={}", path.display()))
-        .header("Variable", format!("FAXTYPE={kind}"))
-        .header("Variable", format!("FAXSTATIONID={stationid}"));
     let sent = originate(
         &node.client,
         action,
