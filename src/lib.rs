@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod device;
 pub mod error;
 pub mod files;
 pub mod media;

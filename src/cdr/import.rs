@@ -2,7 +2,7 @@
 //! Both importers are idempotent and tolerant: a bad line is reported with its line number and
 //! skipped; the rest goes in, in transactions of [`BATCH`] lines.
 
-use super::{enrich, party, store, CdrFields, Tenants};
+use super::{enrich, store, CdrFields, Tenants};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime};
@@ -316,7 +316,7 @@ pub async fn import_queue_log(
                 row.te_id = queues
                     .get(&row.qu_id)
                     .copied()
-                    .or_else(|| party(&row.agent, &tenants).map(|p| p.te_id))
+                    .or_else(|| tenants.party(&row.agent).map(|p| p.te_id))
                     .unwrap_or(0);
                 row.node = node.to_string();
                 row.linekey = hex::encode(Sha256::digest(format!("{node}\n{text}")));

@@ -3,11 +3,12 @@
 //! naming rule of [`crate::cluster::live`]). Where a node does not answer, reads answer from the
 //! nodes that did and name the missing ones ([`Output::Partial`]).
 
-use crate::ami::{Action, AmiError};
+use crate::ami::{Action, AmiError, HeaderValue, Variable};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::live::{self, ask_all, channel_device, nodes_for, LiveChannel};
 use crate::cluster::{outbox, Node};
+use crate::device::{DeviceName, Visible};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::{flows, peers, queues};
@@ -120,17 +121,6 @@ pub(crate) fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a Tenant
     tenant_of(caller, what)
 }
 
-/// A value that travels in an AMI header: no control characters (CR/LF would start a new
-/// header or action), bounded length.
-pub(crate) fn header_safe<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
-    if v.len() > max || v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!(
-            "parameter '{name}' must be at most {max} characters without control characters"
-        )));
-    }
-    Ok(v)
-}
-
 pub(crate) fn number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
     let v = v.trim();
     if v.is_empty()
@@ -154,8 +144,8 @@ pub(crate) async fn extension(
     value: &str,
 ) -> ApiResult<ex_extensions::Model> {
     let value = value.trim();
-    let num = match value.rsplit_once('-') {
-        Some((n, code)) if code.eq_ignore_ascii_case(&t.code) => n,
+    let num = match DeviceName::parse(value) {
+        Some(d) if d.code().eq_ignore_ascii_case(&t.code) => d.number(),
         Some(_) => {
             return Err(ApiError::NotFound(format!(
                 "parameter '{name}': no extension {value} in tenant {}",
@@ -226,19 +216,22 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     )?;
     let ext = extension(state, t, "source", source).await?;
     let channel = device(&ext, "source")?;
-    let mut vars = vec![format!("TENANT={}", t.code)];
-    if let Some(account) = p.get("account") {
-        header_safe("account", account, 80)?;
-        let owned = account
-            .rsplit_once('-')
-            .is_some_and(|(_, code)| code.eq_ignore_ascii_case(&t.code));
-        if !owned {
-            return Err(ApiError::invalid(format!(
-                "parameter 'account' must be an account of tenant {} (<number>-{})",
-                t.code, t.code
-            )));
+    let mut vars = vec![Variable::new("tenant", "TENANT", &t.code, 20)?];
+    let account = match p.get("account") {
+        Some(account) => {
+            let account = HeaderValue::new("account", account, 80)?;
+            let owned = DeviceName::parse(account.as_str())
+                .is_some_and(|d| d.code().eq_ignore_ascii_case(&t.code));
+            if !owned {
+                return Err(ApiError::invalid(format!(
+                    "parameter 'account' must be an account of tenant {} (<number>-{})",
+                    t.code, t.code
+                )));
+            }
+            Some(account)
         }
-    }
+        None => None,
+    };
     if let Some(var) = p.get("var") {
         for pair in var.split('|').filter(|v| !v.is_empty()) {
             let (name, value) = pair.split_once('=').ok_or_else(|| {
@@ -252,8 +245,12 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
                     "parameter 'var': names are letters, digits and '_' (at most 40)",
                 ));
             }
-            header_safe("var", value, 200)?;
-            vars.push(format!("{}-{name}={value}", t.code));
+            vars.push(Variable::new(
+                "var",
+                &format!("{}-{name}", t.code),
+                value,
+                200,
+            )?);
         }
     }
     let seconds = |name: &str, default: u32| -> ApiResult<u32> {
@@ -270,10 +267,14 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         }
     };
     let dialtimeout = seconds("dialtimeout", 30)?;
-    if let Some(limit) = p.get("timeout") {
+    if p.get("timeout").is_some() {
         let s = seconds("timeout", 1)?;
-        let _ = limit;
-        vars.push(format!("TIMEOUT(absolute)={s}"));
+        vars.push(Variable::new(
+            "timeout",
+            "TIMEOUT(absolute)",
+            &s.to_string(),
+            10,
+        )?);
     }
     for (flag, var) in [
         ("recording", "RECORDING"),
@@ -281,21 +282,21 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         ("nofollow", "NOFOLLOW"),
     ] {
         if p.flag(flag) {
-            vars.push(format!("{var}=yes"));
+            vars.push(Variable::new(flag, var, "yes", 3)?);
         }
     }
     if let Some(clid) = p.get("destclid") {
-        vars.push(format!("DESTCLID={}", header_safe("destclid", clid, 80)?));
+        vars.push(Variable::new("destclid", "DESTCLID", clid, 80)?);
     }
     let callerid = match p.get("sourceclid") {
-        Some(c) => header_safe("sourceclid", c, 80)?.to_string(),
-        None => dest.to_string(),
+        Some(c) => HeaderValue::new("sourceclid", c, 80)?,
+        None => HeaderValue::new("dest", dest, 40)?,
     };
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let device = (ext.ex_tech == "PJSIP").then_some(ext.ex_username.as_str());
     let node = crate::calls::pick_node(&state.cluster, t, p.get("server"), device).await?;
     let id = crate::calls::originate_id(&node.name);
-    vars.push(format!("ORIGINATEID={id}"));
+    vars.push(Variable::new("ORIGINATEID", "ORIGINATEID", &id, 120)?);
     let mut action = Action::new("Originate")
         .header("Channel", channel.clone())
         .header("Context", context)
@@ -304,11 +305,11 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         .header("CallerID", callerid)
         .header("Timeout", (dialtimeout * 1000).to_string())
         .header("Async", "true");
-    if let Some(account) = p.get("account") {
+    if let Some(account) = account {
         action.push("Account", account);
     }
     for v in vars {
-        action.push("Variable", v);
+        action.push_variable(v);
     }
     // Stored first: the id must find the call even if the answer is lost.
     let row = dc_dialcalls::ActiveModel {
@@ -363,9 +364,10 @@ pub(crate) async fn visible_channels(
     state: &AppState,
     caller: &Caller,
 ) -> ApiResult<(Vec<LiveChannel>, Vec<String>)> {
-    let t = caller.tenant.as_ref();
-    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
-    Ok(live::channels(&state.cluster, &nodes, t.map(|t| t.code.as_str())).await)
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let nodes = nodes_for(&state.cluster, te_id).await?;
+    let visible = Visible::load(&state.db.conn, te_id).await?;
+    Ok(live::channels(&state.cluster, &nodes, &visible).await)
 }
 
 const CHANNEL_COLUMNS: &[(&str, &str)] = &[
@@ -793,7 +795,7 @@ async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
                 None | Some("ALL") | Some("all") => None,
                 Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
             };
-            let reason = header_safe("pausereason", p.get("pausereason").unwrap_or(""), 80)?;
+            let reason = HeaderValue::new("pausereason", p.get("pausereason").unwrap_or(""), 80)?;
             let pause = action == "pause";
             let missing = on_every_node(state, t, || {
                 let mut a = Action::new("QueuePause")
@@ -802,8 +804,8 @@ async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Outpu
                 if let Some(q) = &queue {
                     a.push("Queue", q.clone());
                 }
-                if pause && !reason.is_empty() {
-                    a.push("Reason", reason);
+                if pause && !reason.as_str().is_empty() {
+                    a.push("Reason", reason.as_str());
                 }
                 a
             })
@@ -858,10 +860,10 @@ pub(crate) async fn tenant_queue_by_param(
 // ----- peers and states -----
 
 async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = caller.tenant.as_ref();
-    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let nodes = nodes_for(&state.cluster, te_id).await?;
+    let visible = Visible::load(&state.db.conn, te_id).await?;
     let answers = ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowContacts")).await;
-    let suffix = t.map(|t| format!("-{}", t.code.to_ascii_lowercase()));
     let mut obj = Map::new();
     let mut plain = Vec::new();
     let mut total = 0usize;
@@ -875,11 +877,7 @@ async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
                     .eq_ignore_ascii_case("Unavailable")
             })
             .filter_map(|e| e.get("Endpoint"))
-            .filter(|ep| {
-                suffix
-                    .as_ref()
-                    .is_none_or(|s| ep.to_ascii_lowercase().ends_with(s.as_str()))
-            })
+            .filter(|ep| visible.allows(ep))
             .collect();
         peers.sort_unstable();
         peers.dedup();
