@@ -134,8 +134,13 @@ impl Behavior for ExtensionBehavior {
                 )));
             }
         }
-        cx.input
-            .set(cx.obj, "ex_username", Value::String(Some(name)));
+        // Set only when it changes (add, a new number, a row named before the rule): an update
+        // echoes only what it writes.
+        let before = cx.before.as_ref().and_then(|r| r.get("ex_username"));
+        if before != Some(name.as_str()) {
+            cx.input
+                .set(cx.obj, "ex_username", Value::String(Some(name)));
+        }
         Ok(())
     }
 

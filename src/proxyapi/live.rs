@@ -1,6 +1,6 @@
 //! The live reqtypes (spec §5): calls, channels, queues, agents, DND, peers — answered by the
-//! Asterisk nodes over AMI. A tenant key only sees and touches its own channels (by the channel
-//! naming rule of [`crate::cluster::live`]). Where a node does not answer, reads answer from the
+//! Asterisk nodes over AMI. A tenant key only sees and touches its own channels (those of its
+//! stored devices or its context: [`crate::device::Visible`]). Where a node does not answer, reads answer from the
 //! nodes that did and name the missing ones ([`Output::Partial`]).
 
 use crate::ami::{Action, AmiError, HeaderValue, Variable};

@@ -1,6 +1,7 @@
 //! Live reqtypes about devices (spec §5): CHANSIPPEERS, BLFS, REBOOT, UNREGISTER, SMS and
-//! INFO variable. A tenant key sees and touches only its own devices, named
-//! `<number>-<TENANT>` (spec §6), and only variables named after it or on its own channels.
+//! INFO variable. A tenant key sees and touches only its own stored devices, named
+//! `<number>-<TENANT>` (spec §6), and only variables named `<TENANT>-…` (globals or on its own
+//! channels).
 
 use super::live::{ami_error, connected, extension, partial, send_to, tenant_of, writer};
 use crate::ami::{Action, AmiError, HeaderValue, Message};
