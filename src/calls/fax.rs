@@ -81,13 +81,14 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let upload = p.files.get("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
     })?;
-    if upload.bytes.len() > MAX_BYTES {
+    if upload.len() > MAX_BYTES as u64 {
         return Err(ApiError::invalid(format!(
             "parameter 'filename': the document is larger than {} MiB",
             MAX_BYTES >> 20
         )));
     }
-    let (kind, ext, _) = kind_of(&upload.bytes)
+    let bytes = upload.bytes().await?;
+    let (kind, ext, _) = kind_of(&bytes)
         .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))?;
     let number = phone_number("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
     let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
@@ -97,7 +98,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let id = originate_id(&node.name);
     let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
     let path = resolve_new_inside(&state.config.fax_dir(), &stored)?;
-    tokio::fs::write(&path, &upload.bytes)
+    tokio::fs::write(&path, &bytes)
         .await
         .map_err(crate::error::internal)?;
     let now = chrono::Utc::now().naive_utc();
@@ -111,7 +112,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         fx_name: Set(display_name(&upload.filename)),
         fx_file: Set(stored),
         fx_type: Set(kind.into()),
-        fx_size: Set(upload.bytes.len() as i32),
+        fx_size: Set(bytes.len() as i32),
         fx_pages: Set(0),
         fx_node: Set(node.name.clone()),
         fx_originateid: Set(id.clone()),
