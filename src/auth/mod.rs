@@ -154,30 +154,24 @@ pub fn argon_parallelism() -> usize {
 /// [`argon_parallelism`] at once, in reused memory.
 pub async fn verify_bounded(secret: &str, stored: &str) -> ApiResult<bool> {
     let slots = argon_slots();
-    let _permit = slots
+    let permit = slots
         .permits
         .acquire()
         .await
         .map_err(crate::error::internal)?;
-    let mut blocks = slots
-        .buffers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .unwrap_or_default();
     let (secret, stored) = (secret.to_string(), stored.to_string());
-    let (ok, blocks) = tokio::task::spawn_blocking(move || {
+    // The slot and its memory go with the work: a request that is dropped meanwhile frees
+    // neither early.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let pool = || slots.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut blocks = pool().pop().unwrap_or_default();
         let ok = verify_in(&secret, &stored, &mut blocks);
-        (ok, blocks)
+        pool().push(blocks);
+        ok
     })
     .await
-    .map_err(crate::error::internal)?;
-    slots
-        .buffers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(blocks);
-    Ok(ok)
+    .map_err(crate::error::internal)
 }
 
 #[cfg(test)]

@@ -194,6 +194,8 @@ struct Deadline {
     start: Instant,
     received: u64,
     limits: BodyLimits,
+    /// Reading paused (for authentication) since.
+    paused: Option<Instant>,
 }
 
 impl Deadline {
@@ -202,6 +204,7 @@ impl Deadline {
             start: Instant::now(),
             received: 0,
             limits,
+            paused: None,
         }
     }
 
@@ -333,7 +336,9 @@ impl Reader {
 
     /// Read what may be read before authentication; `true` if that was the whole request.
     pub async fn read_head(&mut self) -> ApiResult<bool> {
-        self.read(Step::Head, None).await
+        let complete = self.read(Step::Head, None).await?;
+        self.deadline.paused = Some(Instant::now());
+        Ok(complete)
     }
 
     /// What is known so far: the query string, text fields of the head, and the complete
@@ -360,6 +365,10 @@ impl Reader {
 
     /// The rest of the body, for a caller already authenticated; file parts only with a `sink`.
     pub async fn read_rest(mut self, sink: Option<&FileSink>) -> ApiResult<Params> {
+        // The time the server spent authenticating is not the client's.
+        if let Some(paused) = self.deadline.paused.take() {
+            self.deadline.start += paused.elapsed();
+        }
         self.read(Step::Rest, sink).await?;
         Ok(self.params)
     }
