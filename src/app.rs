@@ -18,6 +18,8 @@ pub struct AppState {
     pub cluster: std::sync::Arc<crate::cluster::Cluster>,
     /// Failed CHECKAUTH / GETWEBRTCAUTH logins per client address.
     pub logins: crate::auth::throttle::Throttle,
+    /// Upload bytes in use by all requests, in KiB permits (`BodyLimits::upload_budget_bytes`).
+    pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -27,6 +29,9 @@ impl AppState {
             help: help::text(),
             cluster: crate::cluster::Cluster::new(db.clone()),
             logins: Default::default(),
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                config.limits.upload_budget_bytes >> 10,
+            )),
             db,
             config,
         }
@@ -40,9 +45,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         App::new()
             .app_data(state.clone())
             // %U is the path without the query string: keys travel in query strings.
-            .wrap(actix_web::middleware::Logger::new(
-                "%a \"%m %U\" %s %b %Dms",
-            ))
+            .wrap(
+                actix_web::middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
             .route("/healthz", web::get().to(healthz))
             .route("/pbx/proxyapi.php", web::route().to(proxyapi))
             .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
@@ -89,12 +95,12 @@ async fn proxyapi(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (render, result) = match params::extract(&req, payload, state.config.limits).await {
-        // The body could not be read: answer in the format the query string asked for.
-        Err(e) => (rendering(&params::query_only(&req)).0, Err(e)),
-        Ok(p) => match rendering(&p) {
+    let (render, result) = match read_request(&state, &req, payload).await {
+        // The body could not be read: answer in the format asked for so far.
+        Err((known, e)) => (rendering(&known).0, Err(e)),
+        Ok((p, caller)) => match rendering(&p) {
             (r, Err(e)) => (r, Err(e)),
-            (r, Ok(())) => (r, dispatch(&state, &req, &p).await),
+            (r, Ok(())) => (r, dispatch(&state, &req, &p, caller).await),
         },
     };
     if let Ok(Output::File(file)) = &result {
@@ -110,6 +116,49 @@ async fn proxyapi(
         }
         Ok(out) => reply(render.render(&out)),
         Err(e) => reply(render.render_error(&e)),
+    }
+}
+
+/// The parameters of a request. A body larger than its head (`BodyLimits::head_bytes`) or with
+/// a file is read further only for a served reqtype and a valid key, which must come in the
+/// query string or the head: the caller is then returned too. Files are accepted only by the
+/// reqtypes that take them. On error: what is known of the parameters, to answer in their format.
+async fn read_request(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(params::Params, Option<Caller>), (params::Params, ApiError)> {
+    let mut reader = params::Reader::new(req, payload, state.config.limits)
+        .map_err(|e| (params::query_only(req), e))?;
+    match reader.read_head().await {
+        Ok(true) => return Ok((reader.into_params(), None)),
+        Ok(false) => {}
+        Err(e) => return Err((reader.head(), e)),
+    }
+    let head = reader.head();
+    // The reqtype may come after the head (checked by `dispatch` then); the key may not.
+    let caller = match head.get("reqtype").map(|_| served_reqtype(&head)) {
+        Some(Err(e)) => Err(e),
+        _ => authenticate(state, req, &head).await,
+    };
+    let caller = caller.map_err(|e| (head.clone(), e))?;
+    let sink = takes_files(&head).then(|| params::FileSink {
+        dir: state.config.upload_dir(),
+        budget: state.uploads.clone(),
+    });
+    match reader.read_rest(sink.as_ref()).await {
+        Ok(p) => Ok((p, Some(caller))),
+        Err(e) => Err((head, e)),
+    }
+}
+
+/// The requests that upload a file: MANAGEDB `updatebinary` (mediafile) and
+/// `putmessagerecording` (voicemail), FAX `send`.
+fn takes_files(p: &params::Params) -> bool {
+    match (p.word("reqtype").as_deref(), p.word("action").as_deref()) {
+        (Some("managedb"), Some("updatebinary" | "putmessagerecording")) => true,
+        (Some("fax"), Some("send")) => true,
+        _ => false,
     }
 }
 
@@ -133,14 +182,20 @@ fn respond(
     resp
 }
 
-async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
+/// The reqtype of a request, if it is one this server serves (`help` included).
+fn served_reqtype(p: &params::Params) -> ApiResult<String> {
     let reqtype = p.required_word("reqtype")?;
-    if reqtype == "help" {
-        return Ok(Output::Text(state.help.clone()));
-    }
     let served = matches!(
         reqtype.as_str(),
-        "managedb" | "info" | "setting" | "cdr" | "mediafile" | "fax" | "campaign" | "responsepath"
+        "help"
+            | "managedb"
+            | "info"
+            | "setting"
+            | "cdr"
+            | "mediafile"
+            | "fax"
+            | "campaign"
+            | "responsepath"
     ) || live::SERVED.contains(&reqtype.as_str())
         || crate::account::REQTYPES.contains(&reqtype.as_str());
     if !served {
@@ -148,7 +203,23 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
             p.get("reqtype").unwrap_or_default().trim().to_string(),
         ));
     }
-    let caller = authenticate(state, req, p).await?;
+    Ok(reqtype)
+}
+
+async fn dispatch(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &params::Params,
+    caller: Option<Caller>,
+) -> ApiResult<Output> {
+    let reqtype = served_reqtype(p)?;
+    if reqtype == "help" {
+        return Ok(Output::Text(state.help.clone()));
+    }
+    let caller = match caller {
+        Some(caller) => caller,
+        None => authenticate(state, req, p).await?,
+    };
     match reqtype.as_str() {
         "managedb" => managedb::handle(state, &caller, p).await,
         "info" => info::handle(state, &caller, p).await,
@@ -167,25 +238,40 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
 }
 
 fn client_ip(state: &AppState, req: &HttpRequest) -> IpAddr {
-    if state.config.trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    crate::auth::forwarded::client_address(peer, forwarded, &state.config.trusted_proxies)
 }
 
 /// Key + `tenant` → the caller. A tenant key must name its own tenant; an admin key may name
 /// any existing tenant (or none, or `%`, for all).
 async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &params::Params,
+) -> ApiResult<Caller> {
+    let result = authenticate_key(state, req, p).await;
+    if let Err(ApiError::Auth) = &result {
+        // The access log shows HTTP 200 for everything: failures are told here (never the key).
+        tracing::warn!(
+            client = %client_ip(state, req),
+            method = %req.method(),
+            reqtype = p.word("reqtype").unwrap_or_default(),
+            tenant = p.get("tenant").unwrap_or_default(),
+            key_given = p.get("key").is_some(),
+            "authentication failed"
+        );
+    }
+    result
+}
+
+async fn authenticate_key(
     state: &AppState,
     req: &HttpRequest,
     p: &params::Params,

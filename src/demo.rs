@@ -133,7 +133,7 @@ async fn seed(db: &Db) -> Result<(), ApiError> {
             ("typeidsrc", did_id.as_str()),
             ("jsondata", data.as_str()),
         ]);
-        let config = crate::config::Config::from_env();
+        let config = crate::config::Config::from_env().map_err(ApiError::invalid)?;
         let cx = ActionCx {
             db,
             config: &config,

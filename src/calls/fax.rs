@@ -82,13 +82,14 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let upload = p.files.get("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
     })?;
-    if upload.bytes.len() > MAX_BYTES {
+    if upload.len() > MAX_BYTES as u64 {
         return Err(ApiError::invalid(format!(
             "parameter 'filename': the document is larger than {} MiB",
             MAX_BYTES >> 20
         )));
     }
-    let (kind, ext, _) = kind_of(&upload.bytes)
+    let bytes = upload.bytes().await?;
+    let (kind, ext, _) = kind_of(&bytes)
         .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))?;
     let number = phone_number("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
     let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
@@ -121,7 +122,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
             stationid.as_str(),
             20,
         )?);
-    tokio::fs::write(&path, &upload.bytes)
+    tokio::fs::write(&path, &bytes)
         .await
         .map_err(crate::error::internal)?;
     let now = chrono::Utc::now().naive_utc();
@@ -135,7 +136,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         fx_name: Set(display_name(&upload.filename)),
         fx_file: Set(stored),
         fx_type: Set(kind.into()),
-        fx_size: Set(upload.bytes.len() as i32),
+        fx_size: Set(bytes.len() as i32),
         fx_pages: Set(0),
         fx_node: Set(node.name.clone()),
         fx_originateid: Set(id.clone()),

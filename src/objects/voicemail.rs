@@ -410,7 +410,8 @@ pub async fn put_message(
     callerid: &str,
     duration: i32,
 ) -> ApiResult<Output> {
-    let bytes = upload.bytes.as_slice();
+    let bytes = upload.bytes().await?;
+    let bytes = bytes.as_slice();
     let format = crate::media::detect(bytes, &upload.filename)
         .map_err(|e| ApiError::invalid(format!("multipart file 'filename': {e}")))?
         .format;
