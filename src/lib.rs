@@ -18,3 +18,4 @@ pub mod proxyapi;
 pub mod render;
 pub mod settings;
 pub mod sqlite_reader;
+pub mod text;

@@ -244,7 +244,7 @@ pub fn phone_number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
 
 /// A free-text value that travels in an AMI header: no control characters, bounded length.
 pub fn header_text<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if crate::text::check_line(v, max).is_err() {
         return Err(crate::error::ApiError::invalid(format!(
             "parameter '{name}' must be at most {max} characters without control characters"
         )));

@@ -51,7 +51,7 @@ fn checked<'a>(
     let Some(v) = header(headers, name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if crate::text::check_line(v, max).is_err() {
         return Err(ApiError::invalid(format!(
             "{IVR_USER_EVENT} header '{name}': at most {max} printable characters"
         )));
