@@ -19,3 +19,4 @@ pub mod render;
 pub mod settings;
 pub mod sqlite_reader;
 pub mod text;
+pub mod time;

@@ -150,17 +150,10 @@ pub static SETTINGS: &[Setting] = &[
     setting("WEBRTC_WSS_URL", "WebSocket URL given to WebRTC clients", Tenant, Text(255), "").checked(wss_url_or_empty),
 ];
 
-/// An IANA zone name shape (`UTC`, `Europe/Rome`, `America/Argentina/Buenos_Aires`).
+/// An IANA zone name (`UTC`, `Europe/Rome`, `America/Argentina/Buenos_Aires`): the zone of a
+/// tenant's reports (see [`crate::time`]).
 fn timezone(v: &str) -> Result<(), String> {
-    let ok = !v.is_empty()
-        && v.split('/').count() <= 3
-        && v.split('/').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        });
-    if ok {
+    if crate::time::zone(v).is_some() {
         Ok(())
     } else {
         Err("must be a time zone name such as UTC or Europe/Rome".into())

@@ -8,7 +8,7 @@ use common::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use switchboard::cdr::import::{import_cdrs, Layout};
+use switchboard::cdr::import::{import_cdrs, import_cdrs_in, Layout};
 
 /// One cdr_csv line of a call from ACME's extension 103 (uniqueid `n1-1.1`).
 const CALL: &str = "\"\",\"103\",\"0039061111\",\"from-internal\",\"\"\"Alice\"\" <103>\",\"PJSIP/103-ACME-00000001\",\"PJSIP/trunk-00000002\",\"Dial\",\"\",\"2026-01-05 09:00:00\",\"2026-01-05 09:00:00\",\"2026-01-05 09:01:05\",65,60,\"ANSWERED\",\"DOCUMENTATION\",\"n1-1.1\",\"\"\n";
@@ -25,6 +25,13 @@ async fn one_call(ctx: &Ctx) {
     .await
     .unwrap();
     assert_eq!(summary.imported, 1, "{summary}");
+}
+
+/// A cdr_csv line of an answered call from ACME's 103 starting at `start` (node time).
+fn call_at(uniqueid: &str, start: &str) -> String {
+    CALL.replace("n1-1.1", uniqueid)
+        .replace("2026-01-05 09:00:00", start)
+        .replace("\"2026-01-05 09:01:05\"", &format!("\"{start}\""))
 }
 
 /// The records of a CSV body, header first.
@@ -263,5 +270,61 @@ backend_tests! {
         // Deleting frees the number for anyone.
         ctx.mdb(&ctx.rw, Some("ACME"), "did", "delete").id(id_of(&own, "di_id")).post().await;
         ctx.add(&rw_b, Some("BETA"), "did", json!({ "di_number": "390655555" })).await;
+    }
+
+    /// Every stored time is UTC; a tenant's reports read `start`/`end` and print times in its
+    /// TIMEZONE, across both DST changes of Europe/Rome (29 March and 25 October 2026).
+    async fn report_times_follow_the_tenant_zone_across_dst(ctx) {
+        ctx.ext(&ctx.a, "103", json!({})).await;
+        let set = |value: &str| ctx.req().p("reqtype", "SETTING").p("key", &ctx.rw).p("tenant", "ACME")
+            .p("action", "set").p("code", "TIMEZONE").p("value", value).get();
+        set("Mars/Olympus").await.is_error_starting("parameter 'value'");
+        set("Europe/Rome").await.is_plain("Europe/Rome");
+        // A node in Rome writes wall-clock times; 02:30 on 25 October happens twice (the first
+        // is taken).
+        let text: String = [
+            ("r-1", "2026-03-29 01:30:00"), // CET
+            ("r-2", "2026-03-29 03:30:00"), // CEST, one hour later
+            ("r-3", "2026-10-25 02:30:00"), // CEST, the first 02:30
+            ("r-4", "2026-10-25 03:30:00"), // CET
+        ].iter().map(|(u, t)| call_at(u, t)).collect();
+        let rome = switchboard::time::zone("Europe/Rome").unwrap();
+        let s = import_cdrs_in(&ctx.db, text.as_bytes(), "node1", &Layout::cdr_csv(), rome, &|_| {}).await.unwrap();
+        assert_eq!(s.imported, 4, "{s}");
+        let stored: Vec<String> = {
+            let mut q = Query::select();
+            q.column("start").from("cdr").order_by("ID", sea_orm::Order::Asc);
+            let rows = ctx.db.conn.query_all(&q).await.unwrap();
+            rows.iter().map(|r| r.try_get_by_index::<chrono::NaiveDateTime>(0).unwrap().to_string()).collect()
+        };
+        assert_eq!(stored, ["2026-03-29 00:30:00", "2026-03-29 01:30:00", "2026-10-25 00:30:00", "2026-10-25 02:30:00"]);
+        let starts = |key: &String, tenant: &str, range: &[(&str, &str)]| {
+            let mut r = ctx.info(key, Some(tenant), "cdrs").fmt("json");
+            for (k, v) in range {
+                r = r.p(k, v);
+            }
+            async move {
+                let v = r.get().await.json();
+                v.as_array().unwrap().iter().map(|c| format!("{} {}", c["uniqueid"].as_str().unwrap(), c["start"].as_str().unwrap())).collect::<Vec<_>>()
+            }
+        };
+        // ACME reads Rome time; the admin's all-tenant view reads the global zone (UTC).
+        assert_eq!(starts(&ctx.rw, "ACME", &[]).await, [
+            "r-1 2026-03-29 01:30:00", "r-2 2026-03-29 03:30:00", "r-3 2026-10-25 02:30:00", "r-4 2026-10-25 03:30:00",
+        ]);
+        assert_eq!(starts(&ctx.admin, "%", &[]).await[0], "r-1 2026-03-29 00:30:00");
+        // The local day of 23 hours, and of 25.
+        assert_eq!(starts(&ctx.rw, "ACME", &[("start", "2026-03-29"), ("end", "2026-03-29")]).await.len(), 2);
+        assert_eq!(starts(&ctx.rw, "ACME", &[("start", "2026-10-25"), ("end", "2026-10-25")]).await.len(), 2);
+        // 03:00 in Rome on 29 March is 01:00 UTC: r-1 (00:30 UTC) is before it.
+        assert_eq!(starts(&ctx.rw, "ACME", &[("start", "2026-03-29 03:00"), ("end", "2026-03-29")]).await, ["r-2 2026-03-29 03:30:00"]);
+        // `end` of the minute 01:30 includes r-1 only.
+        assert_eq!(starts(&ctx.rw, "ACME", &[("start", "2026-03-29"), ("end", "2026-03-29 01:30")]).await, ["r-1 2026-03-29 01:30:00"]);
+        // The admin's UTC view: r-2 starts at 01:30 UTC.
+        assert_eq!(starts(&ctx.admin, "%", &[("start", "2026-03-29 01:00"), ("end", "2026-03-29 01:59")]).await, ["r-2 2026-03-29 01:30:00"]);
+        // Another report, the same rule.
+        let simple = ctx.info(&ctx.rw, Some("ACME"), "simplecdrs").fmt("json").p("start", "2026-10-25 03:00").get().await.json();
+        let times: Vec<&str> = simple.as_array().unwrap().iter().map(|c| c["sc_start"].as_str().unwrap()).collect();
+        assert_eq!(times, ["2026-10-25 03:30:00"]);
     }
 }
