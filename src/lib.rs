@@ -19,3 +19,5 @@ pub mod proxyapi;
 pub mod render;
 pub mod settings;
 pub mod sqlite_reader;
+pub mod text;
+pub mod time;

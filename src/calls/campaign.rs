@@ -110,7 +110,7 @@ fn bounded(p: &Params, name: &str, lo: i32, hi: i32, default: i32) -> ApiResult<
 async fn add(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Output> {
     let db = &state.db;
     let name = p.required("name")?.trim();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+    if name.is_empty() || crate::text::check_line(name, 80).is_err() {
         return Err(ApiError::invalid(
             "parameter 'name' must be 1 to 80 characters without control characters",
         ));

@@ -51,7 +51,7 @@ fn checked<'a>(
     let Some(v) = header(headers, name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if crate::text::check_line(v, max).is_err() {
         return Err(ApiError::invalid(format!(
             "{IVR_USER_EVENT} header '{name}': at most {max} printable characters"
         )));
@@ -201,12 +201,13 @@ pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResu
             "parameter 'uniqueid' (or a 'start' date) is required",
         ));
     }
+    let tz = report::zone_of(db, caller).await?;
     let mut q = Query::select();
     q.from(IVRLOGS.table)
         .column("il_uniqueid")
         .expr(Expr::val("IVR"))
         .columns(["il_iv_id", "il_digits", "il_ivr_name", "il_destination"])
-        .cond_where(report::conditions(&IVRLOGS, caller, params)?);
+        .cond_where(report::conditions(&IVRLOGS, caller, params, tz)?);
     report::ordered(&IVRLOGS, &mut q);
     let columns = [
         "uniqueid",
@@ -218,7 +219,8 @@ pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResu
     ];
     use Kind::{Int, Text};
     let kinds = [Text(0), Text(0), Int, Text(0), Text(0), Text(0)];
-    let mut rows = report::stream(db, q, columns.map(String::from).to_vec(), &kinds, None).await?;
+    let mut rows =
+        report::stream(db, q, columns.map(String::from).to_vec(), &kinds, None, tz).await?;
     rows.plain_header = Some("UniqueID|Type|Type ID|Value|Type Name|Value Name");
     Ok(Output::Stream(rows))
 }

@@ -7,7 +7,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::objects::{engine::cell_type, Kind};
 use crate::proxyapi::params::Params;
 use crate::render::{Cell, RowStream, RowTemplate};
+use crate::time::to_utc;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SelectStatement, SimpleExpr};
 use std::sync::Arc;
@@ -180,8 +182,20 @@ pub fn parse_when(param: &str, text: &str) -> ApiResult<(NaiveDateTime, Duration
     Ok((date.and_time(time), span))
 }
 
-/// The tenant, time and filter conditions of a report.
-pub(crate) fn conditions(report: &Report, caller: &Caller, params: &Params) -> ApiResult<Cond> {
+/// The zone `start`/`end` are read in and times are printed in: the caller's tenant's
+/// `TIMEZONE` (the global value for an admin without a tenant). See [`crate::time`].
+pub(crate) async fn zone_of(db: &Db, caller: &Caller) -> ApiResult<Tz> {
+    crate::time::tenant_zone(&db.conn, caller.tenant.as_ref().map(|t| t.id)).await
+}
+
+/// The tenant, time and filter conditions of a report; `start`/`end` are wall-clock times in
+/// `tz`, compared with the stored UTC times.
+pub(crate) fn conditions(
+    report: &Report,
+    caller: &Caller,
+    params: &Params,
+    tz: Tz,
+) -> ApiResult<Cond> {
     let col = |c: &'static str| Expr::col((report.table, c));
     let mut cond = Cond::all();
     if let Some(t) = &caller.tenant {
@@ -189,11 +203,11 @@ pub(crate) fn conditions(report: &Report, caller: &Caller, params: &Params) -> A
     }
     if let Some(text) = params.get("start") {
         let (from, _) = parse_when("start", text)?;
-        cond = cond.add(col(report.time_col).gte(from));
+        cond = cond.add(col(report.time_col).gte(to_utc(from, tz)));
     }
     if let Some(text) = params.get("end") {
         let (to, span) = parse_when("end", text)?;
-        cond = cond.add(col(report.time_col).lt(to + span));
+        cond = cond.add(col(report.time_col).lt(to_utc(to + span, tz)));
     }
     for f in report.filters {
         let Some(text) = params.get(f.param) else {
@@ -236,18 +250,38 @@ pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
         .order_by((report.table, report.id_col), Order::Asc);
 }
 
-/// Rows of a query, streamed from the cursor, each cell as text by its kind.
+/// Rows of a query, streamed from the cursor, each cell as text by its kind; times (stored
+/// in UTC) printed in `tz`.
 pub(crate) async fn stream(
     db: &Db,
     q: SelectStatement,
     columns: Vec<String>,
     kinds: &[Kind],
     template: Option<Arc<dyn RowTemplate>>,
+    tz: Tz,
 ) -> ApiResult<RowStream> {
     let types = kinds.iter().map(|k| cell_type(*k)).collect();
+    let mut rows = db.stream_cells(&q, types).await?;
+    let times: Vec<usize> = (0..kinds.len())
+        .filter(|i| kinds[*i] == Kind::DateTime)
+        .collect();
+    if tz != Tz::UTC && !times.is_empty() {
+        rows = rows
+            .map(move |r| {
+                r.map(|mut cells| {
+                    for &i in &times {
+                        if let Some(c) = cells.get_mut(i) {
+                            crate::time::localize_cell(c, tz);
+                        }
+                    }
+                    cells
+                })
+            })
+            .boxed();
+    }
     Ok(RowStream {
         columns,
-        rows: db.stream_cells(&q, types).await?,
+        rows,
         template,
         plain_header: None,
     })
@@ -261,14 +295,15 @@ pub async fn cdrs(
     columns: Vec<&'static str>,
     template: Option<Arc<dyn RowTemplate>>,
 ) -> ApiResult<RowStream> {
+    let tz = zone_of(db, caller).await?;
     let mut q = Query::select();
     q.from(CDRS.table)
         .columns(columns.iter().map(|c| (CDRS.table, *c)))
-        .cond_where(conditions(&CDRS, caller, params)?);
+        .cond_where(conditions(&CDRS, caller, params, tz)?);
     ordered(&CDRS, &mut q);
     let kinds: Vec<Kind> = columns.iter().map(|c| cdr_kind(c)).collect();
     let names = columns.iter().map(|c| c.to_string()).collect();
-    stream(db, q, names, &kinds, template).await
+    stream(db, q, names, &kinds, template, tz).await
 }
 
 /// A report whose output columns are columns of its own table (recordings, ivrlogs).
@@ -279,14 +314,15 @@ pub(crate) async fn own_columns(
     report: &Report,
     columns: &'static [(&'static str, Kind)],
 ) -> ApiResult<RowStream> {
+    let tz = zone_of(db, caller).await?;
     let mut q = Query::select();
     q.from(report.table)
         .columns(columns.iter().map(|(c, _)| (report.table, *c)))
-        .cond_where(conditions(report, caller, params)?);
+        .cond_where(conditions(report, caller, params, tz)?);
     ordered(report, &mut q);
     let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
     let names = columns.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &kinds, None).await
+    stream(db, q, names, &kinds, None, tz).await
 }
 
 const SIMPLE_COLUMNS: &[(&str, Kind)] = &[
@@ -306,6 +342,7 @@ const SIMPLE_COLUMNS: &[(&str, Kind)] = &[
 
 pub async fn simplecdrs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
     let t = SIMPLECDRS.table;
+    let tz = zone_of(db, caller).await?;
     let mut q = Query::select();
     q.from(t);
     for (name, _) in SIMPLE_COLUMNS {
@@ -321,11 +358,11 @@ pub async fn simplecdrs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<
         "te_tenants",
         Expr::col(("te_tenants", "te_id")).equals((t, "sc_te_id")),
     )
-    .cond_where(conditions(&SIMPLECDRS, caller, params)?);
+    .cond_where(conditions(&SIMPLECDRS, caller, params, tz)?);
     ordered(&SIMPLECDRS, &mut q);
     let kinds: Vec<Kind> = SIMPLE_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names = SIMPLE_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &kinds, None).await
+    stream(db, q, names, &kinds, None, tz).await
 }
 
 pub const QUEUELOG_COLUMNS: &[&str] = &[
@@ -357,6 +394,7 @@ const QUEUE_EVENTS: &[(&str, &str)] = &[
 /// queue by its id).
 pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
     let t = QUEUELOGS.table;
+    let tz = zone_of(db, caller).await?;
     let mut callerid = Query::select();
     callerid
         .expr(Func::max(Expr::col(("e", "data2"))))
@@ -388,7 +426,7 @@ pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<R
             Expr::col(("qu_queues", "qu_id")).equals((t, "qu_id")),
         )
         .and_where(Expr::col((t, "event")).is_in(QUEUE_EVENTS.iter().map(|(e, _)| *e)))
-        .cond_where(conditions(&QUEUELOGS, caller, params)?);
+        .cond_where(conditions(&QUEUELOGS, caller, params, tz)?);
     ordered(&QUEUELOGS, &mut q);
     let names = QUEUELOG_COLUMNS.iter().map(|c| c.to_string()).collect();
     let kinds = [
@@ -404,6 +442,7 @@ pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<R
         names,
         &[&kinds[..], &[Kind::Text(0); 4]].concat(),
         None,
+        tz,
     )
     .await?;
     rows.rows = rows.rows.map(|r| r.map(queuelog_row)).boxed();

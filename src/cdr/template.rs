@@ -151,7 +151,10 @@ impl RowTemplate for Compiled {
         let map: serde_json::Map<String, serde_json::Value> = columns
             .iter()
             .zip(row)
-            .map(|(c, v)| (c.clone(), v.clone().unwrap_or_default().into()))
+            .map(|(c, v)| {
+                let v = crate::render::xml_safe(v.as_deref().unwrap_or_default());
+                (c.clone(), v.into_owned().into())
+            })
             .collect();
         self.render("row", serde_json::Value::Object(map))
     }
@@ -226,7 +229,7 @@ pub static CDR_TEMPLATE: Object = Object {
     crud: true,
     fields: &[
         crate::objects::req("tp_name", Text(80)).checked(template_name),
-        crate::objects::req("tp_template", Text(20000)),
+        crate::objects::req("tp_template", Text(20000)).multiline(),
         ro("tp_compiled", OptText(100000)),
     ],
     extras: &[],
@@ -252,7 +255,7 @@ pub static GLOBAL_CDR_TEMPLATE: Object = Object {
     crud: true,
     fields: &[
         crate::objects::req("gt_name", Text(80)).checked(template_name),
-        crate::objects::req("gt_template", Text(20000)),
+        crate::objects::req("gt_template", Text(20000)).multiline(),
         ro("gt_compiled", OptText(100000)),
     ],
     extras: &[],

@@ -175,12 +175,17 @@ pub async fn list(
     let scope = scope(obj, caller)?;
     let mut q = select(obj, &scope);
     if let Some(text) = params.get("filter") {
-        q.cond_where(filter::parse(text, &readable(obj))?);
+        let mut cols = readable(obj);
+        cols.retain(|(name, _)| !hidden_from(caller, obj, name));
+        q.cond_where(filter::parse(text, &cols)?);
     }
     q.order_by(obj.pk, Order::Asc);
     let rows = read_rows(db, obj, &q).await?;
     let mut table = crate::render::Table::new(columns(obj));
-    table.rows = rows.into_iter().map(|r| r.cells).collect();
+    table.rows = rows
+        .into_iter()
+        .map(|r| masked_for(caller, obj, r.cells))
+        .collect();
     Ok(Output::Keyed { key: 0, table })
 }
 
@@ -197,8 +202,27 @@ pub async fn get(
     let row = read_rows(db, obj, &q).await?.into_iter().next();
     Ok(Output::Record {
         columns: columns(obj),
-        row: row.map(|r| r.cells),
+        row: row.map(|r| masked_for(caller, obj, r.cells)),
     })
+}
+
+/// Whether `column` of `obj` is a secret held in clear that `caller` (a read-only key) may
+/// not see.
+fn hidden_from(caller: &Caller, obj: &Object, column: &str) -> bool {
+    caller.principal.read_only && obj.field(column).is_some_and(|f| f.masked)
+}
+
+/// The cells of a row of `obj` (in [`readable`] order) as `caller` may see them.
+fn masked_for(caller: &Caller, obj: &Object, mut cells: Vec<Cell>) -> Vec<Cell> {
+    if !caller.principal.read_only {
+        return cells;
+    }
+    for ((name, _), cell) in readable(obj).iter().zip(cells.iter_mut()) {
+        if hidden_from(caller, obj, name) {
+            crate::render::mask(cell);
+        }
+    }
+    cells
 }
 
 /// Hash secret columns before any transaction starts (argon2 is slow; the SQLite writer slot

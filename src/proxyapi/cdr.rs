@@ -105,6 +105,11 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 )));
             };
             let value = params.get("value").unwrap_or_default();
+            if !crate::text::clean(value, false) {
+                return Err(ApiError::invalid(
+                    "parameter 'value' must not contain control characters",
+                ));
+            }
             let txn = state.db.begin_write().await?;
             q.lock(LockType::Update);
             let legs = txn.query_all(&q).await?;

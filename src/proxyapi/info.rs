@@ -132,7 +132,7 @@ async fn extensions(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     table.rows = state.db.read_cells(&q, &text_with_ints(6, &[])).await?;
     if caller.principal.read_only {
         for row in &mut table.rows {
-            row[5] = row[5].as_ref().map(|_| "********".to_string());
+            crate::render::mask(&mut row[5]);
         }
     }
     Ok(Output::Table(table))

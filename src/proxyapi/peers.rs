@@ -341,9 +341,9 @@ pub async fn sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
         .or(p.get("text"))
         .or(p.get("message"))
         .ok_or_else(|| ApiError::invalid("parameter 'body' is required"))?;
-    if body.trim().is_empty() || body.chars().count() > SMS_MAX {
+    if body.trim().is_empty() || crate::text::check_lines(body, SMS_MAX).is_err() {
         return Err(ApiError::invalid(format!(
-            "parameter 'body' must be 1 to {SMS_MAX} characters"
+            "parameter 'body' must be 1 to {SMS_MAX} characters (no control characters but newline and tab)"
         )));
     }
     let nodes = connected(nodes_for(&state.cluster, Some(t.id)).await?)?;
