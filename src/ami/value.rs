@@ -11,18 +11,15 @@ pub struct BadValue(pub String);
 /// `Variable: A=1,B=2` on commas, and `|` is the older separator (and DIAL's `var` list).
 pub const VARIABLE_SEPARATORS: &[char] = &[',', '|'];
 
-/// A value checked for an AMI header: no control characters (a CR/LF would start another
-/// header or action), at most `max` characters.
+/// A value checked for an AMI header: one-line text ([`crate::text::check_line`]: a CR/LF would
+/// start another header or action), at most `max` characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderValue(String);
 
 impl HeaderValue {
     pub fn new(param: &str, v: &str, max: usize) -> Result<HeaderValue, BadValue> {
-        if v.chars().count() > max || v.chars().any(char::is_control) {
-            return Err(BadValue(format!(
-                "parameter '{param}' must be at most {max} characters without control characters"
-            )));
-        }
+        crate::text::check_line(v, max)
+            .map_err(|e| BadValue(format!("parameter '{param}' {e}")))?;
         Ok(HeaderValue(v.to_string()))
     }
 
