@@ -49,7 +49,14 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             let root = Config::from_env().recordings_dir;
             switchboard::cdr::cli::run_recordings(&db, &root, cmd).await?
         }
-        Command::Serve { bind, demo } => {
+        Command::Serve {
+            bind,
+            demo,
+            agi_bind,
+            no_agi,
+            agi_secret,
+            agi_deadline_ms,
+        } => {
             let listener = std::net::TcpListener::bind(&bind)
                 .map_err(|e| ApiError::invalid(format!("cannot bind {bind}: {e}")))?;
             let addr = listener
@@ -60,6 +67,18 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             }
             let config = Config::with_database(&cli.database_url);
             tracing::info!(%addr, "serving the ProxyAPI at /pbx/proxyapi.php and /mirtapbx/proxyapi.php");
+            if !no_agi {
+                let agi = tokio::net::TcpListener::bind(&agi_bind)
+                    .await
+                    .map_err(|e| ApiError::invalid(format!("cannot bind {agi_bind}: {e}")))?;
+                tracing::info!(addr = %agi_bind, "serving FastAGI call routing");
+                let cfg = switchboard::agi::AgiConfig {
+                    deadline: std::time::Duration::from_millis(agi_deadline_ms.max(1)),
+                    secret: agi_secret.filter(|s| !s.is_empty()),
+                    ..Default::default()
+                };
+                switchboard::agi::spawn(db.clone(), agi, cfg);
+            }
             let state = AppState::new(db, config);
             state.cluster.start();
             app::serve(state, listener)
