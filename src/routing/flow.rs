@@ -514,7 +514,8 @@ pub async fn internal(
     let mut cont = Cont::default();
     let found = match target {
         Some((tag, id)) => cx.exec(tag, &id.to_string(), &mut cont).await?,
-        None => cx.exec("EXTERNAL", dialled, &mut cont).await?,
+        // Emergency routes were looked at above.
+        None => Some(cx.outbound(dialled, true).await?),
     };
     match found {
         Some(step) => Ok(decision(&cx.te, step, cont)),
@@ -681,7 +682,7 @@ impl<C: ConnectionTrait> Cx<'_, C> {
                     media: media_name(&m),
                 }),
             },
-            "EXTERNAL" => Some(self.outbound(arg).await?),
+            "EXTERNAL" => Some(self.outbound(arg, false).await?),
             "HANGUP" => Some(Step::Hangup),
             "BUSY" => Some(Step::Busy),
             "CONGESTION" => Some(Step::Congestion),
@@ -925,13 +926,19 @@ impl<C: ConnectionTrait> Cx<'_, C> {
         Ok(targets)
     }
 
-    async fn outbound(&self, number: &str) -> RouteResult<Step> {
+    /// An outside number through the routes (`emergency_checked`: the emergency routes were
+    /// already looked at and matched nothing).
+    async fn outbound(&self, number: &str, emergency_checked: bool) -> RouteResult<Step> {
         if !dialable(number) {
             return Ok(Step::Refuse {
                 reason: format!("'{number}' cannot be dialled"),
             });
         }
-        let mut targets = self.routes(number, true).await?;
+        let mut targets = if emergency_checked {
+            vec![]
+        } else {
+            self.routes(number, true).await?
+        };
         if targets.is_empty() {
             targets = self.routes(number, false).await?;
         }
