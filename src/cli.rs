@@ -35,6 +35,18 @@ pub enum Command {
         /// Seed tenant DEMO on an empty database and print ready-to-use keys.
         #[arg(long)]
         demo: bool,
+        /// Where the FastAGI call-routing service listens (the nodes' `AGI(agi://…)`).
+        #[arg(long, default_value = "127.0.0.1:4573")]
+        agi_bind: String,
+        /// Do not serve FastAGI.
+        #[arg(long)]
+        no_agi: bool,
+        /// A shared secret the nodes put first in the FastAGI request path.
+        #[arg(long, env = "SWITCHBOARD_AGI_SECRET", hide_env_values = true)]
+        agi_secret: Option<String>,
+        /// The longest a call-routing decision may take before the fallback is answered.
+        #[arg(long, default_value_t = 200)]
+        agi_deadline_ms: u64,
     },
     /// Apply pending migrations.
     Migrate,

@@ -1,5 +1,6 @@
 //! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
 pub mod account;
+pub mod agi;
 pub mod ami;
 pub mod app;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod media;
 pub mod objects;
 pub mod proxyapi;
 pub mod render;
+pub mod routing;
 pub mod settings;
 pub mod sqlite_reader;
 pub mod text;

@@ -58,7 +58,14 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 .recordings_dir;
             switchboard::cdr::cli::run_recordings(&db, &root, cmd).await?
         }
-        Command::Serve { bind, demo } => {
+        Command::Serve {
+            bind,
+            demo,
+            agi_bind,
+            no_agi,
+            agi_secret,
+            agi_deadline_ms,
+        } => {
             let config = Config::with_database(&cli.database_url).map_err(ApiError::invalid)?;
             config.check_data_dir().map_err(ApiError::invalid)?;
             let listener = std::net::TcpListener::bind(&bind)
@@ -70,6 +77,18 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 switchboard::demo::prepare(&db, &addr.to_string()).await?;
             }
             tracing::info!(%addr, "serving the ProxyAPI at /pbx/proxyapi.php and /mirtapbx/proxyapi.php");
+            if !no_agi {
+                let agi = tokio::net::TcpListener::bind(&agi_bind)
+                    .await
+                    .map_err(|e| ApiError::invalid(format!("cannot bind {agi_bind}: {e}")))?;
+                tracing::info!(addr = %agi_bind, "serving FastAGI call routing");
+                let cfg = switchboard::agi::AgiConfig {
+                    deadline: std::time::Duration::from_millis(agi_deadline_ms.max(1)),
+                    secret: agi_secret.filter(|s| !s.is_empty()),
+                    ..Default::default()
+                };
+                switchboard::agi::spawn(db.clone(), agi, cfg);
+            }
             let state = AppState::new(db, config);
             state.cluster.start();
             app::serve(state, listener)

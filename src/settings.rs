@@ -142,6 +142,7 @@ pub static SETTINGS: &[Setting] = &[
     setting("LICENSE_EXPIRES", "Licence expiry date", TenantAdmin, Date, ""),
     setting("OUTBOX_RETENTION_DAYS", "Days delivered node actions (outbox) are kept", Global, Int { min: 1, max: 3650 }, "7"),
     setting("RECORDING_RETENTION_DAYS", "Days recordings are kept (0 = forever)", Tenant, Int { min: 0, max: 3650 }, "0"),
+    setting("ROUTING_PROFILE", "Routing profile (rp_id) of outbound calls; 0 = none", TenantAdmin, Int { min: 0, max: 2147483647 }, "0"),
     setting("TIMEZONE", "Time zone", Tenant, Text(64), "UTC").checked(timezone),
     setting("VOICEMAIL_ATTACH", "Attach voicemail audio to e-mails", Tenant, Bool, "yes"),
     setting("VOICEMAIL_MAXMSG", "Messages per voicemail folder", Tenant, Int { min: 1, max: 9999 }, "100"),
