@@ -11,6 +11,7 @@ mod m20261122_000007_ivrlogs;
 mod m20261122_000008_live;
 mod m20261122_000009_calls;
 mod m20261122_000010_groups_files;
+mod m20261122_000011_aor_contact;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_live::Migration),
             Box::new(m20261122_000009_calls::Migration),
             Box::new(m20261122_000010_groups_files::Migration),
+            Box::new(m20261122_000011_aor_contact::Migration),
         ]
     }
 }
