@@ -500,6 +500,82 @@ backend_tests! {
         sb.stop().await;
     }
 
+    async fn a_cache_expire_of_an_object_the_node_never_cached_is_done_and_not_resent(ctx) {
+        let server = AmiServer::start().await;
+        let sb = Sb::with_node(ctx, &server).await;
+        // The node has loaded the endpoint only (a phone registered); auth and aor it never read.
+        server.state().cached.insert(("pjsip_endpoint".into(), "100-ACME".into()));
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        wait_for("three expiries", || server.received_named("SorceryMemoryCacheExpireObject").len() == 3).await;
+        wait_pending(ctx, 0).await;
+        assert!(server.state().cached.is_empty());
+        let states: Vec<String> = od_deliveries::Entity::find().all(&ctx.db.conn).await.unwrap().into_iter().map(|d| d.od_state).collect();
+        assert_eq!(states, vec!["done"; 3]);
+        let status = outbox::status(&ctx.db.conn).await.unwrap();
+        assert_eq!((status[0].1.failed, status[0].1.last_error.as_str()), (0, ""));
+        // Asterisk 22.10.1's answer, as the test server gives it.
+        let node = sb.cluster.node("n1").unwrap();
+        let expire = || switchboard::ami::Action::new("SorceryMemoryCacheExpireObject").header("Cache", "pjsip_aor").header("Object", "100-ACME");
+        match node.client.send_with_timeout(expire(), Duration::from_secs(5)).await {
+            Err(switchboard::ami::AmiError::Refused(m)) => assert_eq!(m, "The provided object could not be expired from the cache"),
+            other => panic!("{other:?}"),
+        }
+        // A reconnect sends nothing again.
+        let sent = server.received_named("SorceryMemoryCacheExpireObject").len();
+        server.go_away().await;
+        sb.wait_down("n1").await;
+        server.come_back().await;
+        sb.wait_connected(&["n1"]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(server.received_named("SorceryMemoryCacheExpireObject").len(), sent);
+        // Any other refusal is still a failure, shown as the node's last error.
+        server.fail_action("SorceryMemoryCacheExpireObject", "The provided cache does not exist");
+        ctx.ext(&ctx.a, "101", json!({})).await;
+        wait_for("failed", || server.received_named("SorceryMemoryCacheExpireObject").len() == sent + 3).await;
+        wait_pending(ctx, 3).await;
+        let status = outbox::status(&ctx.db.conn).await.unwrap();
+        assert_eq!((status[0].1.failed, status[0].1.last_error.as_str()), (3, "The provided cache does not exist"));
+        sb.stop().await;
+    }
+
+    async fn countpeers_counts_reachable_contacts_of_existing_devices_and_empty_nodes(ctx) {
+        let (servers, sb) = two_nodes(ctx).await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        ctx.ext(&ctx.a, "101", json!({})).await;
+        ctx.ext(&ctx.a, "103", json!({})).await;
+        let gone = ctx.ext(&ctx.a, "102", json!({})).await;
+        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "delete").id(id_of(&gone, "ex_id")).post().await;
+        // n1: a reachable phone (two contacts), an unreachable one, one just registered (not
+        // qualified yet), and the deleted device's registration still there; n2: no contact at
+        // all (Asterisk answers an error).
+        for (ep, host, status) in [("100-ACME", "a", "Reachable"), ("100-ACME", "b", "Reachable"), ("101-ACME", "c", "Unreachable"), ("103-ACME", "e", "NonQualified"), ("102-ACME", "d", "Reachable")] {
+            servers[0].state().contacts.push(Contact { aor: ep.into(), endpoint: ep.into(), uri: format!("sip:{ep}@{host}"), status: status.into(), ..Default::default() });
+        }
+        for (key, tenant) in [(&ctx.rw, "ACME"), (&ctx.admin, "")] {
+            let v = live(ctx, &sb, key, tenant, "COUNTPEERS").fmt("json").get().await.json();
+            assert_eq!(v, json!({"n1": "2", "n2": "0", "total": 2}), "{tenant}");
+            live(ctx, &sb, key, tenant, "COUNTPEERS").get().await.is_plain("n1:2|n2:0");
+        }
+        // A node with no contact at all is empty, not missing.
+        servers[0].state().contacts.clear();
+        let v = live(ctx, &sb, &ctx.rw, "ACME", "COUNTPEERS").fmt("json").get().await.json();
+        assert_eq!(v, json!({"n1": "0", "n2": "0", "total": 0}));
+        sb.stop().await;
+    }
+
+    async fn dial_presents_the_source_extensions_caller_id_by_default(ctx) {
+        let server = AmiServer::start().await;
+        let sb = Sb::with_node(ctx, &server).await;
+        ctx.ext(&ctx.a, "100", json!({ "ex_name": "Alice", "ex_cidnum": "5550100" })).await;
+        ctx.ext(&ctx.a, "101", json!({ "ex_name": "Bob" })).await;
+        for (source, want) in [("100", "\"Alice\" <5550100>"), ("101", "\"Bob\" <101>")] {
+            live(ctx, &sb, &ctx.rw, "ACME", "DIAL").p("source", source).p("dest", "5551234").get().await.text();
+            let o = server.received_named("Originate");
+            assert_eq!(o.last().unwrap().get("CallerID"), Some(want));
+        }
+        sb.stop().await;
+    }
+
     async fn queue_agent_dnd_and_peers(ctx) {
         let (servers, sb) = two_nodes(ctx).await;
         ctx.ext(&ctx.a, "100", json!({})).await;

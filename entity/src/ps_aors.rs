@@ -1,4 +1,4 @@
-//! `ps_aors` table (schema: migration `m20261122_000001_foundation`).
+//! `ps_aors` table (schema: migrations `m20261122_000001_foundation`, `m20261203_000013_aor_contact`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,8 @@ pub struct Model {
     pub remove_existing: Option<String>,
     pub qualify_frequency: Option<i32>,
     pub mailboxes: Option<String>,
+    /// Asterisk's static contact; Switchboard leaves it empty (phones register).
+    pub contact: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261122_000009_calls;
 mod m20261122_000010_groups_files;
 mod m20261203_000011_did_fullnumber;
 mod m20261203_000012_outbox_retention;
+mod m20261203_000013_aor_contact;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_groups_files::Migration),
             Box::new(m20261203_000011_did_fullnumber::Migration),
             Box::new(m20261203_000012_outbox_retention::Migration),
+            Box::new(m20261203_000013_aor_contact::Migration),
         ]
     }
 }

@@ -46,9 +46,12 @@ pub const REQUIRED_ACTIONS: &[&str] = &[
     "Getvar",
     "Setvar",
     "PJSIPShowEndpoints",
+    "PJSIPShowContacts",
     "PJSIPUnregister",
     "PJSIPNotify",
     "MessageSend",
+    "QueueReset",
+    "SorceryMemoryCacheExpireObject",
 ];
 
 /// Bytes waiting to be written beyond which no new action is taken from the queue.

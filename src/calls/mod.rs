@@ -197,17 +197,12 @@ pub async fn pick_node(
         ));
     }
     if let Some(device) = device {
-        let answers =
-            crate::cluster::live::ask_all(cluster, &nodes, || Action::new("PJSIPShowContacts"))
-                .await;
+        let answers = crate::cluster::live::contacts(cluster, &nodes).await;
         for (node, resp) in answers.ok {
-            let registered = resp.events.iter().any(|e| {
-                e.get("Endpoint") == Some(device)
-                    && !e
-                        .get("Status")
-                        .unwrap_or("")
-                        .eq_ignore_ascii_case("Unavailable")
-            });
+            let registered = resp
+                .events
+                .iter()
+                .any(|e| e.get("Endpoint") == Some(device) && crate::cluster::live::reachable(e));
             if registered {
                 return Ok(node);
             }

@@ -67,12 +67,16 @@ async fn deliver_all(cluster: &Cluster, node: &Node) -> ApiResult<()> {
         let mut failed = Vec::new();
         let mut undelivered: Option<(Vec<i32>, String)> = None;
         for item in items {
+            let name = item.action.name().to_string();
             match node
                 .client
                 .send_with_timeout(item.action, cluster.settings.action_timeout)
                 .await
             {
                 Ok(_) => done.extend(item.covers),
+                Err(AmiError::Refused(msg)) if nothing_to_do(&name, &msg) => {
+                    done.extend(item.covers)
+                }
                 Err(AmiError::Refused(msg)) => {
                     failed.extend(item.covers.into_iter().map(|id| (id, msg.clone())))
                 }
@@ -89,6 +93,15 @@ async fn deliver_all(cluster: &Cluster, node: &Node) -> ApiResult<()> {
             return Ok(());
         }
     }
+}
+
+/// Asterisk 22's refusal of `SorceryMemoryCacheExpireObject` for an object that is not in the
+/// cache (the node never loaded it, or it was already expired): the refresh is done.
+pub const NOT_CACHED: &str = "The provided object could not be expired from the cache";
+
+/// A refusal that means the node already is as the action wants it.
+fn nothing_to_do(action: &str, refusal: &str) -> bool {
+    action.eq_ignore_ascii_case("SorceryMemoryCacheExpireObject") && refusal == NOT_CACHED
 }
 
 async fn has_pending(conn: &impl ConnectionTrait, node: i32) -> ApiResult<bool> {

@@ -62,6 +62,45 @@ pub async fn ask_all(cluster: &Cluster, nodes: &[Node], action: impl Fn() -> Act
     out
 }
 
+/// Asterisk's answer to `PJSIPShowContacts` on a node with no registered contact: a
+/// `Response: Error` that means an empty list (see the README, "Node events").
+pub const NO_CONTACTS: &str = "No Contacts found";
+
+/// `PJSIPShowContacts` on every node at once; a node without contacts answered an empty list.
+pub async fn contacts(cluster: &Cluster, nodes: &[Node]) -> Answers {
+    let mut answers = ask_all(cluster, nodes, || Action::new("PJSIPShowContacts")).await;
+    let (empty, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut answers.refused)
+        .into_iter()
+        .partition(|(_, msg)| msg == NO_CONTACTS);
+    answers.refused = refused;
+    for (node, _) in empty {
+        answers.missing.retain(|m| *m != node.name);
+        let none = Response::new(Message::default(), Vec::new(), None);
+        answers.ok.push((node, none));
+    }
+    // In the nodes' order, as `ask_all` answers.
+    answers
+        .ok
+        .sort_by_key(|(n, _)| nodes.iter().position(|x| x.id == n.id));
+    answers
+}
+
+/// Whether a `ContactList` event is a contact the node reached at its last qualify.
+pub fn reachable(contact: &Message) -> bool {
+    let s = contact.get("Status").unwrap_or("");
+    s.eq_ignore_ascii_case("Reachable") || s.eq_ignore_ascii_case("Avail")
+}
+
+/// Whether a `ContactList` event is a peer for COUNTPEERS: reachable at its last qualify, or
+/// registered and not qualified (yet: a phone just registered, or its AOR has qualify off).
+/// Unreachable, Unknown and Removed contacts are not.
+pub fn counts_as_peer(contact: &Message) -> bool {
+    let s = contact.get("Status").unwrap_or("");
+    reachable(contact)
+        || s.eq_ignore_ascii_case("NonQualified")
+        || s.eq_ignore_ascii_case("NonQual")
+}
+
 /// The device part of a channel name (`PJSIP/103-ACME-00000001` → `PJSIP/103-ACME`).
 pub fn channel_device(channel: &str) -> &str {
     channel.rsplit_once('-').map_or(channel, |(d, _)| d)

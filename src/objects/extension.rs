@@ -249,6 +249,12 @@ pub async fn drop_tenant_realtime(conn: &impl ConnectionTrait, te_id: i32) -> Ap
 }
 
 /// Write the realtime rows Asterisk reads for one extension.
+/// The caller ID a device presents: `"name" <number>`, the number being `ex_cidnum` when set.
+pub fn caller_id(name: &str, cidnum: &str, number: &str) -> String {
+    let num = if cidnum.is_empty() { number } else { cidnum };
+    format!("\"{}\" <{num}>", name.replace('"', ""))
+}
+
 async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) -> ApiResult<()> {
     let te_id = ext
         .id("ex_te_id")
@@ -257,11 +263,7 @@ async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) ->
     let user = ext.get("ex_username").unwrap_or_default().to_string();
     let number = ext.get("ex_number").unwrap_or_default();
     let name = ext.get("ex_name").unwrap_or_default();
-    let cidnum = ext
-        .get("ex_cidnum")
-        .filter(|c| !c.is_empty())
-        .unwrap_or(number);
-    let callerid = format!("\"{}\" <{cidnum}>", name.replace('"', ""));
+    let callerid = caller_id(name, ext.get("ex_cidnum").unwrap_or_default(), number);
     let mailbox = (ext.get("ex_voicemail") == Some("on")).then(|| format!("{number}@{code}"));
     let (callgroup, pickupgroup) = (
         ext.get("ex_callgroup").unwrap_or_default(),

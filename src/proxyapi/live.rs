@@ -14,7 +14,7 @@ use crate::proxyapi::params::Params;
 use crate::proxyapi::{flows, peers, queues};
 use crate::render::{Output, Table};
 use entity::{dc_dialcalls, ex_extensions, qu_queues};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::{json, Map, Value};
 
 /// The reqtypes served here.
@@ -290,7 +290,12 @@ async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     }
     let callerid = match p.get("sourceclid") {
         Some(c) => HeaderValue::new("sourceclid", c, 80)?,
-        None => HeaderValue::new("dest", dest, 40)?,
+        // The source extension's own caller ID, as its device presents it on a call.
+        None => HeaderValue::new(
+            "source",
+            &crate::objects::extension::caller_id(&ext.ex_name, &ext.ex_cidnum, &ext.ex_number),
+            200,
+        )?,
     };
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let device = (ext.ex_tech == "PJSIP").then_some(ext.ex_username.as_str());
@@ -862,8 +867,21 @@ pub(crate) async fn tenant_queue_by_param(
 async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     let te_id = caller.tenant.as_ref().map(|t| t.id);
     let nodes = nodes_for(&state.cluster, te_id).await?;
-    let visible = Visible::load(&state.db.conn, te_id).await?;
-    let answers = ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowContacts")).await;
+    // Devices that exist (the key's tenant's, or every tenant's): a contact left on a node by
+    // a deleted device is not a peer.
+    let mut q = ex_extensions::Entity::find()
+        .select_only()
+        .column(ex_extensions::Column::ExUsername);
+    if let Some(id) = te_id {
+        q = q.filter(ex_extensions::Column::ExTeId.eq(id));
+    }
+    let devices: std::collections::HashSet<String> = q
+        .into_tuple::<String>()
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .collect();
+    let answers = live::contacts(&state.cluster, &nodes).await;
     let mut obj = Map::new();
     let mut plain = Vec::new();
     let mut total = 0usize;
@@ -871,13 +889,9 @@ async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
         let mut peers: Vec<&str> = resp
             .events
             .iter()
-            .filter(|e| {
-                !e.get("Status")
-                    .unwrap_or("")
-                    .eq_ignore_ascii_case("Unavailable")
-            })
+            .filter(|e| live::counts_as_peer(e))
             .filter_map(|e| e.get("Endpoint"))
-            .filter(|ep| visible.allows(ep))
+            .filter(|ep| devices.contains(*ep))
             .collect();
         peers.sort_unstable();
         peers.dedup();

@@ -8,7 +8,7 @@ use crate::ami::{Action, AmiError, HeaderValue, Message};
 use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cdr::report::parse_when;
-use crate::cluster::live::{ask_all, nodes_for, Answers};
+use crate::cluster::live::{ask_all, nodes_for, reachable, Answers};
 use crate::device::Visible;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
@@ -44,7 +44,7 @@ async fn contacts(
     nodes: &[crate::cluster::Node],
     visible: &Visible,
 ) -> (Vec<(String, Message)>, Vec<String>) {
-    let answers = ask_all(&state.cluster, nodes, || Action::new("PJSIPShowContacts")).await;
+    let answers = crate::cluster::live::contacts(&state.cluster, nodes).await;
     let mut out = Vec::new();
     for (node, resp) in answers.ok {
         for e in resp.events {
@@ -54,11 +54,6 @@ async fn contacts(
         }
     }
     (out, answers.missing)
-}
-
-fn reachable(contact: &Message) -> bool {
-    let s = contact.get("Status").unwrap_or("");
-    s.eq_ignore_ascii_case("Reachable") || s.eq_ignore_ascii_case("Avail")
 }
 
 // ----- CHANSIPPEERS -----

@@ -13,7 +13,7 @@
 //! bench), then `let node = AmiServer::start().await;` and `node.node_config("n1")`.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -176,6 +176,10 @@ pub struct State {
     pub contacts: Vec<Contact>,
     /// Outbound registrations (`PJSIPUnregister` names one of these).
     pub registrations: Vec<String>,
+    /// Sorcery memory caches (`pjsip_endpoint`, `pjsip_auth`, `pjsip_aor`, as the deploy files
+    /// name them): (cache, object id) of what the node has cached. Asterisk caches an object when
+    /// it first loads it (a registration, a call); seed it here.
+    pub cached: BTreeSet<(String, String)>,
     /// `Command` text → output lines (beyond the built-in `core show channels [concise]`).
     pub commands: BTreeMap<String, Vec<String>>,
     next_uid: u64,
@@ -634,6 +638,9 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// The sorcery memory caches of the deploy files' `sorcery.conf`.
+pub const CACHES: &[&str] = &["pjsip_endpoint", "pjsip_auth", "pjsip_aor"];
+
 /// Actions this server knows (ListCommands lists them, minus the denied ones).
 const ACTIONS: &[(&str, &str)] = &[
     ("Login", "Login Manager."),
@@ -685,6 +692,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     ("MessageSend", "Send an out of call message to an endpoint."),
     ("QueueReset", "Reset queue statistics."),
+    (
+        "SorceryMemoryCacheExpireObject",
+        "Expire (remove) an object from a sorcery memory cache.",
+    ),
 ];
 
 fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &mut Writer) {
@@ -965,6 +976,8 @@ fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &m
                 "EndpointList", false, items, "EndpointListComplete",
             );
         }
+        // Asterisk answers an empty contact list with an error (the value ends in a bare LF).
+        "pjsipshowcontacts" if st.contacts.is_empty() => w.error("No Contacts found\n"),
         "pjsipshowcontacts" => {
             let items = st
                 .contacts
@@ -981,6 +994,21 @@ fn answer(inner: &Inner, session: &mut Session, m: &Message, action: &str, w: &m
                 "A listing of Contacts follows, presented as ContactList events",
                 "ContactList", false, items, "ContactListComplete",
             );
+        }
+        // res_sorcery_memory_cache's texts (each ends in a bare LF, as Asterisk sends them).
+        "sorcerymemorycacheexpireobject" => {
+            let (cache, object) = (get("Cache"), get("Object"));
+            if cache.is_empty() {
+                w.error("SorceryMemoryCacheExpireObject requires that a cache name be provided.\n");
+            } else if object.is_empty() {
+                w.error("SorceryMemoryCacheExpireObject requires that an object name be provided\n");
+            } else if !CACHES.contains(&cache.as_str()) {
+                w.error("The provided cache does not exist\n");
+            } else if st.cached.remove(&(cache, object)) {
+                w.success("The provided object was expired from the cache\n");
+            } else {
+                w.error("The provided object could not be expired from the cache\n");
+            }
         }
         "pjsipunregister" => {
             let name = get("Registration");

@@ -92,12 +92,8 @@ pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Register an AMI test server as a node (it accepts sorcery cache expiries, as Asterisk does).
+/// Register an AMI test server as a node.
 pub async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
-    server.set_answer(
-        "SorceryMemoryCacheExpireObject",
-        &[("Message", "Object expired from cache")],
-    );
     nodes::add(
         &ctx.db.conn,
         nodes::NewNode {
