@@ -2,10 +2,8 @@
 //! INFO types served, byte for byte against a reference renderer; content types; JSON scalars
 //! as strings and NULL as null; empty results; errors in each format.
 
-mod common;
-
-use common::render::{assert_shape, Shape, CALLBACK, FORMATS};
-use common::*;
+use crate::common::render::{assert_shape, Shape, CALLBACK, FORMATS};
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Text that needs quoting in CSV, escaping in XML and JSON, and four-byte UTF-8 on MySQL.

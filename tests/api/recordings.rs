@@ -3,10 +3,8 @@
 //! and by DIAL id, Range, tenant isolation, path attacks through stored rows, and INFO ivrlogs
 //! fed by `record_ivr_event`.
 
-mod common;
-
+use crate::common::*;
 use chrono::NaiveDateTime;
-use common::*;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

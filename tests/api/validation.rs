@@ -3,9 +3,7 @@
 //! injection, `jsondata` injection stored literally, malformed and oversized `jsondata`.
 //! Every refused request is checked to have written nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// The id a client extracts with `update di_dids set .+ where .+di_id='(\d+)'` (greedy, as the

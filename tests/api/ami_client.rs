@@ -1,11 +1,9 @@
 //! The AMI client against the AMI test server (no database involved).
 
-mod ami_server;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ami_server::{AmiServer, Channel, Endpoint, Queue, QueueMember};
+use crate::ami_server::{AmiServer, Channel, Endpoint, Queue, QueueMember};
 use bytes::BytesMut;
 use switchboard::ami::{
     check, Action, AmiCodec, AmiError, AuthMethod, Client, Frame, Limits, Message, NodeConfig,
@@ -253,7 +251,7 @@ async fn plain_login_and_events_off() {
     let client = Client::spawn(cfg);
     assert!(client.wait_connected(WAIT).await);
     let login = &server.received_named("Login")[0];
-    assert_eq!(login.get("Secret"), Some(ami_server::SECRET));
+    assert_eq!(login.get("Secret"), Some(crate::ami_server::SECRET));
     assert_eq!(login.get("Events"), Some("off"));
     assert!(server.received_named("Challenge").is_empty());
     let pong = client.send(Action::new("Ping")).await.unwrap();
@@ -954,11 +952,11 @@ async fn secrets_never_reach_debug_or_the_log() {
     let server = AmiServer::start().await;
     let mut cfg: NodeConfig = server.node_config("n1");
     cfg.auth = AuthMethod::Plain;
-    assert!(!format!("{cfg:?}").contains(ami_server::SECRET));
+    assert!(!format!("{cfg:?}").contains(crate::ami_server::SECRET));
     let login = Action::new("Login")
         .header("Username", "admin")
-        .header("Secret", ami_server::SECRET);
-    assert!(!format!("{login:?}").contains(ami_server::SECRET));
+        .header("Secret", crate::ami_server::SECRET);
+    assert!(!format!("{login:?}").contains(crate::ami_server::SECRET));
 
     let client = Client::spawn(cfg.clone());
     assert!(client.wait_connected(WAIT).await);
@@ -982,6 +980,6 @@ async fn secrets_never_reach_debug_or_the_log() {
         text.contains("AMI connect failed"),
         "the refusal was logged: {text}"
     );
-    assert!(!text.contains(ami_server::SECRET), "{text}");
+    assert!(!text.contains(crate::ami_server::SECRET), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }

@@ -3,14 +3,12 @@
 //! AGENT del, QUEUERESET. Each: the answer in plain and json, errors naming the parameter,
 //! tenant isolation, read-only keys refused for writes, a node down → a partial answer.
 
-mod ami_server;
-mod cluster_harness;
-mod common;
-
-use ami_server::{AmiServer, Channel, Contact, Endpoint, ExtensionState, Queue, QueueMember};
+use crate::ami_server::{
+    AmiServer, Channel, Contact, Endpoint, ExtensionState, Queue, QueueMember,
+};
+use crate::cluster_harness::*;
+use crate::common::*;
 use base64::Engine;
-use cluster_harness::*;
-use common::*;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 

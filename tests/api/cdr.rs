@@ -2,9 +2,7 @@
 //! simplecdrs / queuelogs with every filter and format, CSV layouts, templates, CDR get/update,
 //! tenant isolation and a streamed export of 100k rows.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::StreamExt;
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
@@ -13,8 +11,8 @@ use switchboard::cdr::import::{import_cdrs, import_queue_log, Layout, Summary};
 use switchboard::cdr::layout;
 use switchboard::cdr::report::CDR_COLUMNS;
 
-const MASTER: &str = include_str!("fixtures/asterisk-22-Master.csv");
-const QUEUE_LOG: &str = include_str!("fixtures/asterisk-22-queue_log");
+const MASTER: &str = include_str!("../fixtures/asterisk-22-Master.csv");
+const QUEUE_LOG: &str = include_str!("../fixtures/asterisk-22-queue_log");
 
 async fn import(ctx: &Ctx, text: &str) -> Summary {
     import_cdrs(

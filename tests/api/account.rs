@@ -2,10 +2,8 @@
 //! VOICEMAIL and PHONEBOOK(S), and the voicemail / phonephonebook objects. Every test runs on
 //! SQLite, PostgreSQL and MariaDB.
 
-mod common;
-
-use common::render::{assert_shape, Shape, FORMATS};
-use common::*;
+use crate::common::render::{assert_shape, Shape, FORMATS};
+use crate::common::*;
 #[allow(unused_imports)]
 use serde_json::{json, Value};
 

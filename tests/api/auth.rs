@@ -3,9 +3,7 @@
 //! `keys::REFRESH`, expiry, `--allow-ip`, disabled tenants, hashing at rest, the guesser
 //! throttle.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use switchboard::auth::keys::REFRESH;

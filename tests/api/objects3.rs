@@ -3,10 +3,8 @@
 //! relation rules (dangling references refused, referenced rows not deletable, tenant cascade
 //! complete), and the media store (types by content, limits, hostile names, Range).
 
-mod common;
-
-use common::render::{assert_shape, Shape, FORMATS};
-use common::*;
+use crate::common::render::{assert_shape, Shape, FORMATS};
+use crate::common::*;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

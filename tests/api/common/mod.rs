@@ -56,20 +56,7 @@ impl Backend {
     }
 }
 
-/// Replaces the database name in a `scheme://user@host:port/db?params` URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = base[host_start..]
-        .find('/')
-        .map_or(base, |i| &base[..host_start + i]);
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{base}/{name}{query}")
-}
+pub use migration::with_database;
 
 fn unique_name() -> String {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -893,10 +880,12 @@ macro_rules! backend_tests {
                 $crate::common::run($crate::common::Backend::Sqlite, body).await
             }
             #[actix_rt::test]
+            #[cfg_attr(not(switchboard_test_postgres), ignore = "SWITCHBOARD_TEST_POSTGRES_URL is not set")]
             async fn postgres() {
                 $crate::common::run($crate::common::Backend::Postgres, body).await
             }
             #[actix_rt::test]
+            #[cfg_attr(not(switchboard_test_mysql), ignore = "SWITCHBOARD_TEST_MYSQL_URL is not set")]
             async fn mysql() {
                 $crate::common::run($crate::common::Backend::Mysql, body).await
             }

@@ -7,9 +7,7 @@
 //!   sources or pointing at B's objects, INFO, filters naming B: refused or empty, never B's
 //!   data, B unchanged.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use switchboard::objects::{Access, Field, Kind, Object, REGISTRY};

@@ -3,9 +3,7 @@
 //! folding of discriminators; unknown / missing / not-yet reqtypes; HELP; parameters that are
 //! not UTF-8; JSONP callbacks that could carry script.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const NOT_UTF8: &str = "Error: parameter 'jsondata' is not valid UTF-8\n";

@@ -1,13 +1,9 @@
 //! Calls and what nodes report about them: AMI `Cdr` events feeding the CDR store, DIAL learning
 //! its call's uniqueid from the OriginateResponse, FAX and CAMPAIGN against AMI test servers.
 
-mod ami_server;
-mod cluster_harness;
-mod common;
-
-use ami_server::{AmiServer, CdrEvent};
-use cluster_harness::*;
-use common::*;
+use crate::ami_server::{AmiServer, CdrEvent};
+use crate::cluster_harness::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

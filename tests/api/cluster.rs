@@ -2,13 +2,9 @@
 //! per-node deliveries, tenant pinning, delivery to nodes that come and go, restarts, two
 //! instances sharing one database) and the live reqtypes against AMI test servers.
 
-mod ami_server;
-mod cluster_harness;
-mod common;
-
-use ami_server::{AmiServer, Channel, Contact, Queue, SECRET};
-use cluster_harness::*;
-use common::*;
+use crate::ami_server::{AmiServer, Channel, Contact, Queue, SECRET};
+use crate::cluster_harness::*;
+use crate::common::*;
 use entity::{ob_outbox, od_deliveries};
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
@@ -511,7 +507,7 @@ async fn node_check_reports_version_and_missing_privileges() {
     };
     check("n1").await.unwrap();
     let n = nodes::list(&ctx.db.conn).await.unwrap();
-    assert_eq!(n[0].version, ami_server::ASTERISK_VERSION);
+    assert_eq!(n[0].version, crate::ami_server::ASTERISK_VERSION);
     server.deny_actions(&["Originate", "QueueAdd"]);
     let err = check("n1").await.unwrap_err().to_string();
     assert!(err.contains("Originate, QueueAdd"), "{err}");

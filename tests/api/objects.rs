@@ -3,9 +3,7 @@
 //! cascade) and parking lots, destination replace validation and order, references that block
 //! a delete, users and their tenants, writers outside the server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 use switchboard::auth::keys::REFRESH;
