@@ -1,6 +1,5 @@
 //! Settings, from the environment, with defaults that run out of the box.
 
-use crate::proxyapi::params::BodyLimits;
 use std::path::PathBuf;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://switchboard.db?mode=rwc";
@@ -66,6 +65,24 @@ impl Config {
         Config {
             database_url: url.to_string(),
             ..Config::from_env()
+        }
+    }
+}
+
+/// Limits on what a request may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Form bodies (url-encoded, and text parts of multipart).
+    pub form_bytes: usize,
+    /// Uploaded files, all parts together.
+    pub upload_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            form_bytes: 1 << 20,
+            upload_bytes: 32 << 20,
         }
     }
 }

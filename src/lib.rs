@@ -1,7 +1,7 @@
 //! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
-pub mod account;
 pub mod ami;
 pub mod app;
+pub mod args;
 pub mod auth;
 pub mod calls;
 pub mod cdr;
@@ -14,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod media;
 pub mod objects;
+pub mod output;
 pub mod proxyapi;
 pub mod render;
 pub mod settings;

@@ -70,8 +70,17 @@ impl TenantCache {
     }
 }
 
+/// What else reacts to a stored CDR leg, in the transaction that stores it: `(node, the
+/// uniqueids of the call)`. Subscribed at start-up in app.rs (the campaign dialer frees the
+/// call's slot), so this module does not call upward.
+pub type CdrStored = for<'a> fn(
+    &'a sea_orm::DatabaseTransaction,
+    &'a str,
+    &'a [String],
+) -> futures_util::future::BoxFuture<'a, ApiResult<()>>;
+
 /// The `Cdr` event handler: store the leg and link it to the call that placed it.
-pub async fn on_cdr(e: Event, tenants: &TenantCache) -> ApiResult<()> {
+pub async fn on_cdr(e: Event, tenants: &TenantCache, stored: &[CdrStored]) -> ApiResult<()> {
     let f = fields(&e.message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
     let mut record = enrich(&f, &e.node, &*tenants.get(&e.db.conn, TENANTS_TTL).await?);
     if record.cdr.te_id == 0 {
@@ -95,7 +104,9 @@ pub async fn on_cdr(e: Event, tenants: &TenantCache) -> ApiResult<()> {
         }
     }
     store(&*txn, &record).await?;
-    crate::calls::campaign::call_ended(&*txn, &e.node, &ids).await?;
+    for hook in stored {
+        hook(&txn, &e.node, &ids).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

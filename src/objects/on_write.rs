@@ -2,8 +2,9 @@
 //! listed cause no action. Config itself reaches Asterisk through the realtime tables; these
 //! actions only make nodes drop what they cached (and carry live state such as DND).
 
-use super::outbox::NodeAction;
-use crate::objects::{Row, WriteCx};
+use super::{Row, WriteCx};
+use crate::cluster::outbox::{self, NodeAction};
+use crate::error::ApiResult;
 
 /// What a write of one object asks of the nodes, from the row before and after the write
 /// (either may be absent: add has no `before`, delete no `after`).
@@ -20,6 +21,12 @@ pub static ON_WRITE: &[(&str, Mapper)] = &[
     // The rows are app_meetme's realtime `meetme` family.
     ("conference", |_, _| vec![module_reload("app_meetme.so")]),
 ];
+
+/// The hook of the generic engine: record the node actions of a write in its transaction.
+pub async fn record(cx: &WriteCx<'_>) -> ApiResult<()> {
+    let actions = actions(cx);
+    outbox::record(cx.txn, cx.tenant.as_ref().map(|t| t.id), &actions).await
+}
 
 /// The node actions of one write, deduplicated (the same refresh asked twice is sent once).
 pub fn actions(cx: &WriteCx<'_>) -> Vec<NodeAction> {
@@ -76,13 +83,13 @@ fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
     let dnd = |r: Option<&Row>| r.and_then(|r| r.get("ex_dnd")) == Some("on");
     if let Some(row) = after {
         if dnd(after) != dnd(before) {
-            out.push(super::outbox::dnd_action(
+            out.push(outbox::dnd_action(
                 row.get("ex_username").unwrap_or_default(),
                 dnd(after),
             ));
         }
     } else if let (Some(row), true) = (before, dnd(before)) {
-        out.push(super::outbox::dnd_action(
+        out.push(outbox::dnd_action(
             row.get("ex_username").unwrap_or_default(),
             false,
         ));

@@ -2,22 +2,26 @@
 //! (body wins). Values are decoded strictly: a parameter that is not valid UTF-8 is an error
 //! naming it, never a silently mangled value.
 
+pub use crate::args::{Args, Upload};
+pub use crate::config::BodyLimits;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 
-/// An uploaded file (multipart part with a file name).
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     values: HashMap<String, String>,
     pub files: HashMap<String, Upload>,
+}
+
+impl Args for Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        Params::get(self, name)
+    }
+    fn upload(&self, name: &str) -> Option<&Upload> {
+        self.files.get(name)
+    }
 }
 
 impl Params {
@@ -40,41 +44,32 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    /// A discriminator (`reqtype`, `action`, `object`, …): compared case-insensitively.
+    // The checked readers are the ones of [`Args`] (shared with the domain's special actions).
     pub fn word(&self, name: &str) -> Option<String> {
-        self.get(name).map(|v| v.trim().to_ascii_lowercase())
+        Args::word(self, name)
     }
-
     pub fn required(&self, name: &str) -> ApiResult<&str> {
-        self.get(name)
-            .ok_or_else(|| ApiError::invalid(format!("parameter '{name}' is required")))
+        Args::required(self, name)
     }
-
     pub fn required_word(&self, name: &str) -> ApiResult<String> {
-        self.required(name).map(|v| v.trim().to_ascii_lowercase())
+        Args::required_word(self, name)
     }
-
-    /// An integer id parameter.
     pub fn id(&self, name: &str) -> ApiResult<Option<i32>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<i32>().map(Some).map_err(|_| {
-                ApiError::invalid(format!("parameter '{name}' must be an integer id"))
-            }),
-        }
+        Args::id(self, name)
     }
-
     pub fn required_id(&self, name: &str) -> ApiResult<i32> {
-        self.id(name)?
-            .ok_or_else(|| ApiError::invalid(format!("parameter '{name}' is required")))
+        Args::required_id(self, name)
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        Args::flag(self, name)
     }
 
-    /// `yes`/`on`/`1`/`true` → true.
-    pub fn flag(&self, name: &str) -> bool {
-        matches!(
-            self.word(name).as_deref(),
-            Some("yes" | "on" | "1" | "true")
-        )
+    /// The time range and filters of a report, from `start`, `end` and its filter parameters.
+    pub fn report(
+        &self,
+        report: &'static crate::cdr::report::Report,
+    ) -> ApiResult<crate::cdr::report::ReportQuery> {
+        crate::cdr::report::ReportQuery::parse(report, |name| self.get(name))
     }
 
     fn merge_form(&mut self, raw: &[u8]) -> ApiResult<()> {
@@ -112,24 +107,6 @@ fn decode(raw: &[u8], param: Option<&str>) -> ApiResult<String> {
         Some(name) => ApiError::invalid(format!("parameter '{name}' is not valid UTF-8")),
         None => ApiError::invalid("a parameter name is not valid UTF-8"),
     })
-}
-
-/// Limits on what a request may carry.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    /// Form bodies (url-encoded, and text parts of multipart).
-    pub form_bytes: usize,
-    /// Uploaded files, all parts together.
-    pub upload_bytes: usize,
-}
-
-impl Default for BodyLimits {
-    fn default() -> Self {
-        BodyLimits {
-            form_bytes: 1 << 20,
-            upload_bytes: 32 << 20,
-        }
-    }
 }
 
 pub async fn extract(

@@ -1,14 +1,13 @@
 //! BALANCE (credit changes, each kept in the `bt_balancetransactions` ledger in the same
 //! transaction as `te_tenants.te_balance`), INFO balance, and LICENSEDAYS.
 
-use super::tenant_of;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{internal, ApiError, ApiResult};
 use crate::objects::engine::cell;
 use crate::objects::Kind;
+use crate::output::{Output, Table};
 use crate::proxyapi::params::Params;
-use crate::render::{Output, Table};
+use crate::proxyapi::AppState;
 use crate::settings;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::ConnectionTrait;
@@ -62,14 +61,14 @@ fn balance_value(v: f64) -> Output {
 
 /// INFO balance: the tenant's balance, a bare number in plain.
 pub async fn info_balance(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = tenant_of(caller, "INFO balance")?;
+    let t = caller.require_tenant("INFO balance")?;
     Ok(balance_value(read_balance(&state.db.conn, t.id).await?))
 }
 
 /// `reqtype=BALANCE`: without `amount` (or `action=get`) the balance; with `amount` (admin) a
 /// credit or debit with its `description`; `action=history` the ledger, newest first.
 pub async fn balance(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "BALANCE")?;
+    let t = caller.require_tenant("BALANCE")?;
     let action = params.word("action").unwrap_or_else(|| {
         if params.get("amount").is_some() {
             "add".into()

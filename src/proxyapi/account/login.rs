@@ -10,12 +10,12 @@
 //! token is accepted by CHECKAUTH / GETWEBRTCAUTH as `token=` instead of `password=`, and a
 //! `validity=ONCE` token is consumed by its first successful use.
 
-use crate::app::AppState;
 use crate::auth::{hash_secret, verify_secret, Caller};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::objects::extension::read_secret;
+use crate::output::Output;
 use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::proxyapi::AppState;
 use crate::settings;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use rand::RngCore;

@@ -5,16 +5,15 @@
 //! or an array of objects keyed by item codes, creates the phonebook when missing and answers
 //! the new entries; `delete` takes `peid`; `cleanall` empties the phonebook.
 
-use super::tenant_of;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::objects::phonebook::{
     add_entries, delete_entries, ensure_phonebook, entries, find_phonebook, items, list_phonebooks,
     Select,
 };
+use crate::output::Output;
 use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::proxyapi::AppState;
 use serde_json::Value as Json;
 
 /// The most entries one `add` may carry.
@@ -36,7 +35,7 @@ fn subreqtype(params: &Params, known: &[&str]) -> ApiResult<String> {
 }
 
 pub async fn phonebooks(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "PHONEBOOKS")?;
+    let t = caller.require_tenant("PHONEBOOKS")?;
     if params.get("subreqtype").is_some() {
         subreqtype(params, &["list"])?;
     }
@@ -44,7 +43,7 @@ pub async fn phonebooks(state: &AppState, caller: &Caller, params: &Params) -> A
 }
 
 pub async fn phonebook(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "PHONEBOOK")?;
+    let t = caller.require_tenant("PHONEBOOK")?;
     let sub = subreqtype(params, &["query", "add", "delete", "cleanall", "getall"])?;
     let name = params.required("phonebook")?;
     let db = &state.db;

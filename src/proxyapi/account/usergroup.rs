@@ -7,12 +7,12 @@
 //! group) | `set` (`user`, `group`; an empty `group` takes the user out of any group).
 //! A group is named by id or by name, a user by id or by username.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{CellType, Db};
 use crate::error::{internal, ApiError, ApiResult};
+use crate::output::{Output, Table};
 use crate::proxyapi::params::Params;
-use crate::render::{Output, Table};
+use crate::proxyapi::AppState;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query, SimpleExpr};
 use sea_orm::ConnectionTrait;
 
@@ -71,7 +71,7 @@ pub async fn usergroup(state: &AppState, caller: &Caller, params: &Params) -> Ap
             q.expr(Expr::cust("COUNT(*)"))
                 .from("us_users")
                 .and_where(Expr::col("us_up_id").eq(id));
-            let users = crate::objects::engine::count(&*txn, q).await?;
+            let users = crate::db::count(&*txn, q).await?;
             if users > 0 {
                 return Err(ApiError::Conflict(format!(
                     "group '{name}' still has {users} user(s); move them to another group first"

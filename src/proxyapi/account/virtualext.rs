@@ -7,13 +7,12 @@
 //! `action=list` (default; optional `number`) | `join` (`number`, `extension`, `pin`) | `leave`
 //! (`number`, `extension` or `ALL`) | `setpin` (`number`, `pin`; no `pin` clears it).
 
-use super::tenant_of;
-use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::db::CellType;
 use crate::error::{internal, ApiError, ApiResult};
+use crate::output::{Output, Table};
 use crate::proxyapi::params::Params;
-use crate::render::{Output, Table};
+use crate::proxyapi::AppState;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::ConnectionTrait;
 use std::net::IpAddr;
@@ -25,7 +24,7 @@ pub async fn virtualext(
     params: &Params,
     ip: IpAddr,
 ) -> ApiResult<Output> {
-    let t = tenant_of(caller, "VIRTUALEXT")?;
+    let t = caller.require_tenant("VIRTUALEXT")?;
     let db = &state.db;
     let action = params.word("action").unwrap_or_else(|| "list".into());
     if action == "list" {
@@ -103,7 +102,7 @@ pub async fn virtualext(
                 .and_where(Expr::col("vm_vx_ex_id").eq(virt.id))
                 .and_where(Expr::col("vm_ex_id").eq(member.id));
             // Joining twice is not an error: the extension is a member either way.
-            if crate::objects::engine::count(&*txn, already).await? == 0 {
+            if crate::db::count(&*txn, already).await? == 0 {
                 let mut ins = Query::insert();
                 ins.into_table("vm_virtualmembers")
                     .columns(["vm_te_id", "vm_vx_ex_id", "vm_ex_id", "vm_joined"])

@@ -3,19 +3,18 @@
 //! `folder` for messages). `message` answers the audio bytes (HTTP Range supported); markread
 //! moves a message from INBOX to Old, markunread back.
 
-use super::tenant_of;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::objects::voicemail::{
     delete_message, find_box, folder_param, list_boxes, list_messages, message_in_box,
     move_message, recording,
 };
+use crate::output::Output;
 use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::proxyapi::AppState;
 
 pub async fn voicemail(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let tenant = tenant_of(caller, "VOICEMAIL")?;
+    let tenant = caller.require_tenant("VOICEMAIL")?;
     let db = &state.db;
     let spool = state.config.voicemail_dir();
     let action = params.word("action").unwrap_or_else(|| "list".into());
