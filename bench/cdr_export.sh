@@ -13,6 +13,7 @@
 # PERF=FILE: perf record the server during (a); then perf report -i FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/cdr_rows.sh
 ROWS=${ROWS:-1000000} OTHER_ROWS=${OTHER_ROWS:-1000000} BACKEND=${BACKEND:-sqlite}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 cargo build --release --quiet
@@ -46,31 +47,12 @@ te=$(sql "SELECT te_id FROM te_tenants WHERE te_code = 'T001'")
 total=$((ROWS + OTHER_ROWS))
 echo "generating $ROWS CDRs of T001 + $OTHER_ROWS of other tenants ($BACKEND)…"
 t0=$(date +%s.%N)
-# Column values shared by both backends; $N is the row number, $TE the tenant expression.
-cols='te_id, start, answer, "end", clid, src, dst, realsrc, firstdst, lastdst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, accountcode, userfield, uniqueid, linkedid, direction, node'
-vals() { # $1 = row-number expr, $2 = start, $3 = answer, $4 = end
-  local n=$1
-  echo "$TE_EXPR, $2, $3, $4,
-    '\"Caller ' || ($n % 1000) || '\" <' || (3000 + $n % 1000) || '>', '' || (100 + $n % 50), '0039' || (60000000 + $n % 9999999),
-    '' || (100 + $n % 50), '0039' || (60000000 + $n % 9999999), '0039' || (60000000 + $n % 9999999), 'from-internal-T',
-    'PJSIP/' || (100 + $n % 50) || '-T001-' || $n, 'PJSIP/trunk-' || $n, 'Dial', 'PJSIP/trunk,60',
-    30 + $n % 600, $n % 600, CASE WHEN $n % 5 = 0 THEN 'NO ANSWER' ELSE 'ANSWERED' END, 'DOCUMENTATION',
-    '', '[outbound]', 'srv01-' || (1735689600 + $n) || '.' || $n, 'srv01-' || (1735689600 + $n) || '.' || $n, 'OUT', 'srv01'"
-}
+TE_EXPR="CASE WHEN n % 2 = 0 AND n / 2 <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
+[ "$OTHER_ROWS" -eq "$ROWS" ] || TE_EXPR="CASE WHEN n <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
 if [ "$BACKEND" = sqlite ]; then
-  TE_EXPR="CASE WHEN n % 2 = 0 AND n / 2 <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
-  [ "$OTHER_ROWS" -eq "$ROWS" ] || TE_EXPR="CASE WHEN n <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
-  start="datetime(1735689600 + n * 5, 'unixepoch')"
-  sqlite3 "$work/bench.db" "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;
-    WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < $total)
-    INSERT INTO cdr ($cols) SELECT $(vals n "$start" "$start" "datetime(1735689600 + n * 5 + 30, 'unixepoch')") FROM c;
-    ANALYZE;" >/dev/null
+  cdr_insert_sqlite "$work/bench.db" "$total" "$TE_EXPR"
 else
-  TE_EXPR="CASE WHEN n % 2 = 0 AND n / 2 <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
-  [ "$OTHER_ROWS" -eq "$ROWS" ] || TE_EXPR="CASE WHEN n <= $ROWS THEN $te ELSE $te + 1 + n % 9 END"
-  start="to_timestamp(1735689600 + n * 5)::timestamp"
-  sql "INSERT INTO cdr ($cols) SELECT $(vals n "$start" "$start" "to_timestamp(1735689600 + n * 5 + 30)::timestamp") FROM generate_series(1, $total) AS g(n)" >/dev/null
-  sql "VACUUM ANALYZE cdr" >/dev/null
+  cdr_insert_postgres "$DATABASE_URL" "$total" "$TE_EXPR"
 fi
 printf 'generated in %.1f s: %s rows of T001, %s in all\n' "$(echo "$(date +%s.%N) - $t0" | bc)" \
   "$(sql "SELECT count(*) FROM cdr WHERE te_id = $te")" "$(sql "SELECT count(*) FROM cdr")"

@@ -19,6 +19,9 @@ impl AppState {
             help: help::text(),
             cluster,
             logins: Default::default(),
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                config.limits.upload_budget_bytes >> 10,
+            )),
             db,
             config,
         }
@@ -34,7 +37,10 @@ fn subscribe(cluster: &crate::cluster::Cluster) {
     let tenants = std::sync::Arc::new(cdr_events::TenantCache::default());
     router.on("Cdr", move |e| {
         let tenants = tenants.clone();
-        Box::pin(async move { cdr_events::on_cdr(e, &tenants, &[dialer::on_cdr_stored]).await })
+        Box::pin(async move {
+            let stored = [dialer::on_cdr_stored as cdr_events::CdrStored];
+            cdr_events::on_cdr(&e.db, &e.node, &e.message, &tenants, &stored).await
+        })
     });
     router.on(fax::USER_EVENT_KEY, |e| Box::pin(fax::on_user_event(e)));
     router.on(&format!("UserEvent:{}", ivrlog::IVR_USER_EVENT), |e| {
@@ -54,9 +60,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         App::new()
             .app_data(state.clone())
             // %U is the path without the query string: keys travel in query strings.
-            .wrap(actix_web::middleware::Logger::new(
-                "%a \"%m %U\" %s %b %Dms",
-            ))
+            .wrap(
+                actix_web::middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
             .route("/healthz", web::get().to(healthz))
             .route("/pbx/proxyapi.php", web::route().to(proxyapi))
             .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
@@ -103,12 +110,12 @@ async fn proxyapi(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (render, result) = match params::extract(&req, payload, state.config.limits).await {
-        // The body could not be read: answer in the format the query string asked for.
-        Err(e) => (rendering(&params::query_only(&req)).0, Err(e)),
-        Ok(p) => match rendering(&p) {
+    let (render, result) = match read_request(&state, &req, payload).await {
+        // The body could not be read: answer in the format asked for so far.
+        Err((known, e)) => (rendering(&known).0, Err(e)),
+        Ok((p, caller)) => match rendering(&p) {
             (r, Err(e)) => (r, Err(e)),
-            (r, Ok(())) => (r, dispatch(&state, &req, &p).await),
+            (r, Ok(())) => (r, dispatch(&state, &req, &p, caller).await),
         },
     };
     if let Ok(Output::File(file)) = &result {
@@ -124,6 +131,49 @@ async fn proxyapi(
         }
         Ok(out) => reply(render.render(&out)),
         Err(e) => reply(render.render_error(&e)),
+    }
+}
+
+/// The parameters of a request. A body larger than its head (`BodyLimits::head_bytes`) or with
+/// a file is read further only for a served reqtype and a valid key, which must come in the
+/// query string or the head: the caller is then returned too. Files are accepted only by the
+/// reqtypes that take them. On error: what is known of the parameters, to answer in their format.
+async fn read_request(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(params::Params, Option<Caller>), (params::Params, ApiError)> {
+    let mut reader = params::Reader::new(req, payload, state.config.limits)
+        .map_err(|e| (params::query_only(req), e))?;
+    match reader.read_head().await {
+        Ok(true) => return Ok((reader.into_params(), None)),
+        Ok(false) => {}
+        Err(e) => return Err((reader.head(), e)),
+    }
+    let head = reader.head();
+    // The reqtype may come after the head (checked by `dispatch` then); the key may not.
+    let caller = match head.get("reqtype").map(|_| served_reqtype(&head)) {
+        Some(Err(e)) => Err(e),
+        _ => authenticate(state, req, &head).await,
+    };
+    let caller = caller.map_err(|e| (head.clone(), e))?;
+    let sink = takes_files(&head).then(|| params::FileSink {
+        dir: state.config.upload_dir(),
+        budget: state.uploads.clone(),
+    });
+    match reader.read_rest(sink.as_ref()).await {
+        Ok(p) => Ok((p, Some(caller))),
+        Err(e) => Err((head, e)),
+    }
+}
+
+/// The requests that upload a file: MANAGEDB `updatebinary` (mediafile) and
+/// `putmessagerecording` (voicemail), FAX `send`.
+fn takes_files(p: &params::Params) -> bool {
+    match (p.word("reqtype").as_deref(), p.word("action").as_deref()) {
+        (Some("managedb"), Some("updatebinary" | "putmessagerecording")) => true,
+        (Some("fax"), Some("send")) => true,
+        _ => false,
     }
 }
 
@@ -147,17 +197,31 @@ fn respond(
     resp
 }
 
-async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> ApiResult<Output> {
+/// The reqtype of a request, if it is one this server serves (`help` included).
+fn served_reqtype(p: &params::Params) -> ApiResult<String> {
     let reqtype = p.required_word("reqtype")?;
-    if reqtype == "help" {
-        return Ok(Output::Text(state.help.clone()));
-    }
-    let Some(entry) = crate::proxyapi::reqtype(&reqtype) else {
+    if reqtype != "help" && crate::proxyapi::reqtype(&reqtype).is_none() {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
         ));
+    }
+    Ok(reqtype)
+}
+
+async fn dispatch(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &params::Params,
+    caller: Option<Caller>,
+) -> ApiResult<Output> {
+    let reqtype = served_reqtype(p)?;
+    let Some(entry) = crate::proxyapi::reqtype(&reqtype) else {
+        return Ok(Output::Text(state.help.clone()));
     };
-    let caller = authenticate(state, req, p).await?;
+    let caller = match caller {
+        Some(caller) => caller,
+        None => authenticate(state, req, p).await?,
+    };
     let request = crate::proxyapi::Request {
         state,
         caller: &caller,
@@ -169,25 +233,40 @@ async fn dispatch(state: &AppState, req: &HttpRequest, p: &params::Params) -> Ap
 }
 
 fn client_ip(state: &AppState, req: &HttpRequest) -> IpAddr {
-    if state.config.trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    crate::auth::forwarded::client_address(peer, forwarded, &state.config.trusted_proxies)
 }
 
 /// Key + `tenant` → the caller. A tenant key must name its own tenant; an admin key may name
 /// any existing tenant (or none, or `%`, for all).
 async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &params::Params,
+) -> ApiResult<Caller> {
+    let result = authenticate_key(state, req, p).await;
+    if let Err(ApiError::Auth) = &result {
+        // The access log shows HTTP 200 for everything: failures are told here (never the key).
+        tracing::warn!(
+            client = %client_ip(state, req),
+            method = %req.method(),
+            reqtype = p.word("reqtype").unwrap_or_default(),
+            tenant = p.get("tenant").unwrap_or_default(),
+            key_given = p.get("key").is_some(),
+            "authentication failed"
+        );
+    }
+    result
+}
+
+async fn authenticate_key(
     state: &AppState,
     req: &HttpRequest,
     p: &params::Params,

@@ -2,13 +2,43 @@
 //! the few domain operations that read their own options (MANAGEDB special actions). Every
 //! reader's error names the argument.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{internal, ApiError, ApiResult};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// An uploaded file (multipart part with a file name).
+/// An uploaded file (multipart part with a file name), kept in a temporary file under the data
+/// directory until the request ends.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub filename: String,
-    pub bytes: Vec<u8>,
+    pub(crate) file: Arc<TempFile>,
+    pub(crate) len: u64,
+}
+
+impl Upload {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The file's content (read when the handler needs it, within the upload budget the
+    /// request holds).
+    pub async fn bytes(&self) -> ApiResult<Vec<u8>> {
+        tokio::fs::read(&self.file.0).await.map_err(internal)
+    }
+}
+
+/// A file removed when the last handle to it goes.
+#[derive(Debug)]
+pub(crate) struct TempFile(pub(crate) PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 pub trait Args: Sync {

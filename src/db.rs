@@ -48,6 +48,7 @@ impl WriteTxn {
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, DbErr> {
+        probe_server(url).await?;
         let mut opts = ConnectOptions::new(url.to_string());
         opts.sqlx_logging(false)
             .connect_timeout(Duration::from_secs(10))
@@ -85,7 +86,14 @@ impl Db {
         self.conn.get_database_backend()
     }
 
+    /// Apply pending migrations, saying which (sea-orm's own narration is filtered out).
     pub async fn migrate(&self) -> Result<(), DbErr> {
+        let pending = migration::Migrator::get_pending_migrations(&self.conn).await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+        tracing::info!(count = names.len(), migrations = %names.join(", "), "applying migrations");
         migration::Migrator::up(&self.conn, None).await
     }
 
@@ -168,6 +176,38 @@ impl Db {
                 (0..types.len()).map(|i| cell(&r, i, types[i])).collect()
             })
             .boxed())
+    }
+}
+
+/// How long a database server may take to accept the first connection.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One direct connection to a database server before the pool is built: the pool retries a
+/// refused connection until its acquire timeout and then says only "pool timed out"; this says
+/// at once what is wrong (refused, unknown host, bad credentials).
+async fn probe_server(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{Connection, MySqlConnection, PgConnection};
+    let what = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+        "MySQL/MariaDB"
+    } else {
+        return Ok(());
+    };
+    let attempt = async {
+        if what == "PostgreSQL" {
+            PgConnection::connect(url).await?.close().await
+        } else {
+            MySqlConnection::connect(url).await?.close().await
+        }
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(DbErr::Custom(format!("{what} server: {e}"))),
+        Err(_) => Err(DbErr::Custom(format!(
+            "{what} server: no answer within {} s",
+            PROBE_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -262,6 +302,34 @@ pub fn timestamp_text(d: chrono::NaiveDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A closed port is reported at once, with the reason, not as a pool timeout 30 s later.
+    #[tokio::test]
+    async fn a_closed_server_port_fails_fast_and_says_why() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        for url in [
+            format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            format!("mysql://root@127.0.0.1:{port}/test"),
+        ] {
+            let started = std::time::Instant::now();
+            let err = super::Db::connect(&url)
+                .await
+                .err()
+                .expect("connected to a closed port");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(4),
+                "{url}: {:?}",
+                started.elapsed()
+            );
+            let text = err.to_string();
+            assert!(text.contains("refused"), "{url}: {text}");
+            assert!(!text.contains("timed out"), "{url}: {text}");
+        }
+    }
+
     #[test]
     fn timestamps_print_like_chrono() {
         for s in [

@@ -62,6 +62,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::ami::BadValue> for ApiError {
+    fn from(e: crate::ami::BadValue) -> Self {
+        ApiError::Invalid(e.0)
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         internal(e)

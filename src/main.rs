@@ -7,13 +7,20 @@ use switchboard::db::Db;
 use switchboard::error::ApiError;
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // `serve` tells what it does; other commands print their answer and only warnings besides.
+    // sea-orm's migrator narrates every run at info: Switchboard logs the migrations it applies.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "info,sea_orm_migration=warn",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => return fail(e),
@@ -46,10 +53,14 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Cdr(cmd) => switchboard::cdr::cli::run_cdr(&db, cmd).await?,
         Command::Queuelog(cmd) => switchboard::cdr::cli::run_queuelog(&db, cmd).await?,
         Command::Recordings(cmd) => {
-            let root = Config::from_env().recordings_dir;
+            let root = Config::from_env()
+                .map_err(ApiError::invalid)?
+                .recordings_dir;
             switchboard::cdr::cli::run_recordings(&db, &root, cmd).await?
         }
         Command::Serve { bind, demo } => {
+            let config = Config::with_database(&cli.database_url).map_err(ApiError::invalid)?;
+            config.check_data_dir().map_err(ApiError::invalid)?;
             let listener = std::net::TcpListener::bind(&bind)
                 .map_err(|e| ApiError::invalid(format!("cannot bind {bind}: {e}")))?;
             let addr = listener
@@ -58,7 +69,6 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             if demo {
                 switchboard::demo::prepare(&db, &addr.to_string()).await?;
             }
-            let config = Config::with_database(&cli.database_url);
             tracing::info!(%addr, "serving the ProxyAPI at /pbx/proxyapi.php and /mirtapbx/proxyapi.php");
             let state = AppState::new(db, config);
             state.cluster.start();

@@ -10,6 +10,17 @@ use std::sync::Arc;
 /// One cell: a database value as text, or SQL NULL.
 pub type Cell = Option<String>;
 
+/// What a read-only key sees in place of a secret the database holds in clear (device
+/// passwords, voicemail and conference PINs).
+pub const MASK: &str = "********";
+
+/// Mask a secret cell for a key that may only read (NULL stays NULL).
+pub fn mask(cell: &mut Cell) {
+    if cell.is_some() {
+        *cell = Some(MASK.to_string());
+    }
+}
+
 /// Ordered columns and their rows. `plain_header` replaces the column names in the plain
 /// format where the upstream API prints human labels (`Number|Name|Tech|…`).
 #[derive(Debug, Clone, Default)]

@@ -97,11 +97,7 @@ impl Setting {
                 _ => return Err("must be yes or no".into()),
             },
             Type::Text(max) => {
-                if v.chars().count() > max || v.chars().any(char::is_control) {
-                    return Err(format!(
-                        "must be at most {max} characters without control characters"
-                    ));
-                }
+                crate::text::check_line(v, max)?;
                 v.to_string()
             }
             Type::Choice(options) => match options.iter().find(|o| o.eq_ignore_ascii_case(v)) {
@@ -142,6 +138,7 @@ pub static SETTINGS: &[Setting] = &[
     setting("CDR_CSV_LAYOUT", "Columns of INFO cdrs format=csv (comma list; empty = all)", Tenant, Text(4000), "").checked(crate::cdr::layout::check),
     setting("LANGUAGE", "Prompt language", Tenant, Choice(&["en", "it", "es", "fr", "de", "pt", "nl"]), "en"),
     setting("LICENSE_EXPIRES", "Licence expiry date", TenantAdmin, Date, ""),
+    setting("OUTBOX_RETENTION_DAYS", "Days delivered node actions (outbox) are kept", Global, Int { min: 1, max: 3650 }, "7"),
     setting("RECORDING_RETENTION_DAYS", "Days recordings are kept (0 = forever)", Tenant, Int { min: 0, max: 3650 }, "0"),
     setting("TIMEZONE", "Time zone", Tenant, Text(64), "UTC").checked(timezone),
     setting("VOICEMAIL_ATTACH", "Attach voicemail audio to e-mails", Tenant, Bool, "yes"),
@@ -151,17 +148,10 @@ pub static SETTINGS: &[Setting] = &[
     setting("WEBRTC_WSS_URL", "WebSocket URL given to WebRTC clients", Tenant, Text(255), "").checked(wss_url_or_empty),
 ];
 
-/// An IANA zone name shape (`UTC`, `Europe/Rome`, `America/Argentina/Buenos_Aires`).
+/// An IANA zone name (`UTC`, `Europe/Rome`, `America/Argentina/Buenos_Aires`): the zone of a
+/// tenant's reports (see [`crate::time`]).
 fn timezone(v: &str) -> Result<(), String> {
-    let ok = !v.is_empty()
-        && v.split('/').count() <= 3
-        && v.split('/').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        });
-    if ok {
+    if crate::time::zone(v).is_some() {
         Ok(())
     } else {
         Err("must be a time zone name such as UTC or Europe/Rome".into())
@@ -350,6 +340,19 @@ pub async fn list(db: &Db, caller: &Caller) -> ApiResult<Output> {
         ]);
     }
     Ok(Output::Table(table))
+}
+
+/// The zone a tenant's reports use (`None`: the global setting). A stored value that is no
+/// zone (accepted by an older, looser check) reads as UTC rather than failing every report.
+pub async fn tenant_zone(
+    conn: &impl ConnectionTrait,
+    tenant: Option<i32>,
+) -> ApiResult<chrono_tz::Tz> {
+    let name = value(conn, "TIMEZONE", tenant).await?;
+    Ok(crate::time::zone(&name).unwrap_or_else(|| {
+        tracing::warn!(?tenant, zone = %name, "stored TIMEZONE is not a time zone: using UTC");
+        chrono_tz::Tz::UTC
+    }))
 }
 
 #[cfg(test)]

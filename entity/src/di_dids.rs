@@ -21,6 +21,8 @@ pub struct Model {
     pub di_unconditionalstatus: String,
     pub di_recording_email: String,
     pub di_sms_email: String,
+    /// Country, area and number joined (`m20261203_000011_did_fullnumber`), unique.
+    pub di_fullnumber: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

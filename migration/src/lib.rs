@@ -11,6 +11,8 @@ mod m20261122_000007_ivrlogs;
 mod m20261122_000008_live;
 mod m20261122_000009_calls;
 mod m20261122_000010_groups_files;
+mod m20261203_000011_did_fullnumber;
+mod m20261203_000012_outbox_retention;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_live::Migration),
             Box::new(m20261122_000009_calls::Migration),
             Box::new(m20261122_000010_groups_files::Migration),
+            Box::new(m20261203_000011_did_fullnumber::Migration),
+            Box::new(m20261203_000012_outbox_retention::Migration),
         ]
     }
 }

@@ -199,6 +199,17 @@ impl Action {
         self.message.push(name, value);
     }
 
+    /// Add a channel variable (`Variable: NAME=value` of an Originate), checked so that it
+    /// sets exactly one variable.
+    pub fn variable(mut self, v: super::Variable) -> Self {
+        self.push_variable(v);
+        self
+    }
+
+    pub fn push_variable(&mut self, v: super::Variable) {
+        self.message.push("Variable", v.0);
+    }
+
     pub fn name(&self) -> &str {
         self.message.action().unwrap_or("")
     }

@@ -11,6 +11,8 @@
 //!   (an Originate must never ring twice). [`AmiError::NotConnected`] means it was not written.
 //! - Header names and values are sanitised when written: a CR/LF inside a value becomes a
 //!   space and can never start a second header or action. Secrets never reach a log or `Debug`.
+//!   A client's value is refused before that ([`HeaderValue`], and [`Variable`] for an
+//!   Originate's channel variables, which Asterisk splits on `,`).
 //!
 //! Originate is asynchronous in Asterisk: with `Async: true` the node answers
 //! `Response: Success` at once and reports the call's fate later in an `OriginateResponse`
@@ -21,6 +23,7 @@
 mod client;
 mod codec;
 mod message;
+mod value;
 
 use std::fmt;
 use std::time::Duration;
@@ -28,6 +31,7 @@ use std::time::Duration;
 pub use client::{check, CheckReport, Client, Originated, REQUIRED_ACTIONS};
 pub use codec::{AmiCodec, Frame, Limits};
 pub use message::{Action, Message};
+pub use value::{BadValue, HeaderValue, Variable, VARIABLE_SEPARATORS};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmiError {

@@ -4,8 +4,8 @@
 //! [`REFRESH`], so a revoked key stops working within seconds.
 
 use super::throttle::Throttle;
-use super::{hash_secret, verify_secret, Principal, Role, TenantRef};
-use crate::error::{internal, ApiError, ApiResult};
+use super::{dummy_hash, hash_secret, verify_bounded, Principal, Role, TenantRef};
+use crate::error::{ApiError, ApiResult};
 use chrono::{NaiveDateTime, Utc};
 use entity::{ak_apikeys, te_tenants};
 use ipnet::IpNet;
@@ -14,7 +14,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 pub const REFRESH: Duration = Duration::from_secs(2);
@@ -40,9 +41,15 @@ pub struct KeyStore {
     db: DatabaseConnection,
     cache: RwLock<HashMap<[u8; 32], Verified>>,
     throttle: Throttle,
-    /// argon2 is memory- and CPU-hungry: bound how many run at once.
-    argon: Arc<tokio::sync::Semaphore>,
+    /// Verifications in progress, by key digest: concurrent first uses of one key share one.
+    inflight: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
+    /// argon2 verifications run so far (observable work, for tests and diagnostics).
+    verifications: AtomicU64,
 }
+
+/// The outcome of one verification: the key, or `None` for a refused key. Errors (database,
+/// blocked address) are not shared: the next waiter tries itself.
+type Flight = tokio::sync::OnceCell<Option<Verified>>;
 
 /// The indexed bucket of a key: 16 bits of its SHA-256, too few to help an offline guesser.
 pub fn lookup_bucket(digest: &[u8; 32]) -> String {
@@ -129,8 +136,14 @@ impl KeyStore {
             db,
             cache: RwLock::new(HashMap::new()),
             throttle: Throttle::default(),
-            argon: Arc::new(tokio::sync::Semaphore::new(2)),
+            inflight: Mutex::new(HashMap::new()),
+            verifications: AtomicU64::new(0),
         }
+    }
+
+    /// How many argon2 verifications this store has run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Verify a presented key for a request from `ip`.
@@ -148,13 +161,13 @@ impl KeyStore {
         let verified = match cached {
             Some(v) if v.checked.elapsed() < REFRESH => v,
             Some(v) => self.refresh(&digest, v).await?,
-            None => self.verify_slow(presented, &digest, ip).await?,
+            None => self.verify_once(presented, &digest, ip).await?,
         };
         admit(&verified, ip)
     }
 
-    /// First sight of a key: bucket lookup, then argon2 on the (usually zero or one) candidates.
-    async fn verify_slow(
+    /// First sight of a key, once however many requests present it at the same time.
+    async fn verify_once(
         &self,
         presented: &str,
         digest: &[u8; 32],
@@ -163,29 +176,66 @@ impl KeyStore {
         if self.throttle.blocked(ip) {
             return Err(ApiError::Auth);
         }
+        let flight = self
+            .inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(*digest)
+            .or_default()
+            .clone();
+        let outcome = flight
+            .get_or_try_init(|| self.verify_slow(presented, digest, ip))
+            .await
+            .cloned();
+        // Whoever finishes first ends the flight: later requests find the cache (or start anew).
+        let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if inflight
+            .get(digest)
+            .is_some_and(|f| Arc::ptr_eq(f, &flight))
+        {
+            inflight.remove(digest);
+        }
+        outcome?.ok_or(ApiError::Auth)
+    }
+
+    /// Bucket lookup, then argon2 on the (usually zero or one) candidates; a bucket without
+    /// candidates costs one verification too, so its occupancy does not show in the timing.
+    /// The attempt counts against the address before the work starts.
+    async fn verify_slow(
+        &self,
+        presented: &str,
+        digest: &[u8; 32],
+        ip: IpAddr,
+    ) -> ApiResult<Option<Verified>> {
+        let attempt = self.throttle.attempt(ip).ok_or(ApiError::Auth)?;
         let candidates = ak_apikeys::Entity::find()
             .filter(ak_apikeys::Column::AkLookup.eq(lookup_bucket(digest)))
             .filter(ak_apikeys::Column::AkRevoked.is_null())
             .all(&self.db)
             .await?;
+        if candidates.is_empty() {
+            self.verify(presented, dummy_hash()).await?;
+        }
         for candidate in candidates {
-            let _permit = self.argon.acquire().await.map_err(internal)?;
-            let (secret, hash) = (presented.to_string(), candidate.ak_hash.clone());
-            let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-                .await
-                .map_err(internal)?;
-            if ok {
-                let verified = self.load(candidate).await?.ok_or(ApiError::Auth)?;
+            if self.verify(presented, &candidate.ak_hash).await? {
+                attempt.succeeded();
+                let Some(verified) = self.load(candidate).await? else {
+                    return Ok(None);
+                };
                 let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
                 if cache.len() >= MAX_CACHED {
                     cache.clear();
                 }
                 cache.insert(*digest, verified.clone());
-                return Ok(verified);
+                return Ok(Some(verified));
             }
         }
-        self.throttle.fail(ip);
-        Err(ApiError::Auth)
+        Ok(None)
+    }
+
+    async fn verify(&self, presented: &str, hash: &str) -> ApiResult<bool> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        verify_bounded(presented, hash).await
     }
 
     /// A cached key whose entry is stale: re-read its row (cheap), drop it if revoked.

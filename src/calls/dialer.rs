@@ -3,6 +3,7 @@
 
 use super::campaign::{BUSY, MAX_CALL};
 use super::{on_outcome, originate, Outcome};
+use crate::ami::Variable;
 use crate::cluster::Cluster;
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
@@ -246,10 +247,21 @@ async fn dial(cluster: &Cluster, c: &cp::Model) -> ApiResult<()> {
                 .header("Exten", c.cp_target.as_str())
                 .header("Priority", "1"),
         };
+        // Server values (tenant code, ids of checked node names): these cannot be refused.
         action = action
-            .header("Variable", format!("TENANT={code}"))
-            .header("Variable", format!("CAMPAIGNID={}", c.cp_id))
-            .header("Variable", format!("ORIGINATEID={}", claim.originateid));
+            .variable(Variable::new("TENANT", "TENANT", &code, 20)?)
+            .variable(Variable::new(
+                "CAMPAIGNID",
+                "CAMPAIGNID",
+                &c.cp_id.to_string(),
+                20,
+            )?)
+            .variable(Variable::new(
+                "ORIGINATEID",
+                "ORIGINATEID",
+                &claim.originateid,
+                120,
+            )?);
         let within = Duration::from_secs(c.cp_dialtimeout as u64 + 60);
         let sent = originate(
             &claim.node.client,

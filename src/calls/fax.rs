@@ -20,6 +20,7 @@
 //! refused the Originate; `unknown` when its outcome never came.
 
 use super::{on_outcome, originate, originate_id, pick_node, Outcome, PhoneNumber};
+use crate::ami::Variable;
 use crate::args::Upload;
 use crate::auth::TenantRef;
 use crate::cluster::events::Event;
@@ -58,27 +59,46 @@ fn display_name(name: &str) -> String {
     base.chars().filter(|c| !c.is_control()).take(190).collect()
 }
 
-/// A fax to send, checked at the edge: the document (a PDF or TIFF of at most
-/// [`MAX_BYTES`]), the number, caller id and station id as AMI header text.
+/// A document to fax: a PDF or TIFF of at most [`MAX_BYTES`].
+pub struct Document {
+    /// The client's file name (for display only).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub kind: &'static str,
+    pub ext: &'static str,
+}
+
+impl Document {
+    /// The uploaded file, checked; errors name parameter `filename`.
+    pub async fn read(upload: &Upload) -> ApiResult<Document> {
+        if upload.len() > MAX_BYTES as u64 {
+            return Err(ApiError::invalid(format!(
+                "parameter 'filename': the document is larger than {} MiB",
+                MAX_BYTES >> 20
+            )));
+        }
+        let bytes = upload.bytes().await?;
+        let (kind, ext, _) = kind_of(&bytes).ok_or_else(|| {
+            ApiError::invalid("parameter 'filename' must be a PDF or TIFF document")
+        })?;
+        Ok(Document {
+            filename: upload.filename.clone(),
+            bytes,
+            kind,
+            ext,
+        })
+    }
+}
+
+/// A fax to send, checked at the edge: the document, the number, and the caller id and
+/// station id as AMI header values.
 pub struct Outgoing<'a> {
-    pub upload: &'a Upload,
+    pub document: Document,
     pub number: &'a PhoneNumber,
     pub callerid: &'a str,
     pub stationid: &'a str,
     /// The node to send through (else one is picked).
     pub server: Option<&'a str>,
-}
-
-/// The document's type, or an error naming parameter `filename`.
-pub fn document(upload: &Upload) -> ApiResult<(&'static str, &'static str, &'static str)> {
-    if upload.bytes.len() > MAX_BYTES {
-        return Err(ApiError::invalid(format!(
-            "parameter 'filename': the document is larger than {} MiB",
-            MAX_BYTES >> 20
-        )));
-    }
-    kind_of(&upload.bytes)
-        .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))
 }
 
 /// Store the document and hand it to a node; answers the fax's row.
@@ -89,15 +109,33 @@ pub async fn send(
     t: &TenantRef,
     fax: Outgoing<'_>,
 ) -> ApiResult<Output> {
-    let upload = fax.upload;
-    let (kind, ext, _) = document(upload)?;
+    let doc = &fax.document;
+    let (kind, ext) = (doc.kind, doc.ext);
     let (number, callerid, stationid) = (fax.number.as_str(), fax.callerid, fax.stationid);
     let (_, context) = crate::objects::extension::tenant_context(&db.conn, t.id).await?;
     let node = pick_node(cluster, t, fax.server, None).await?;
     let id = originate_id(&node.name);
     let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
     let path = resolve_new_inside(fax_dir, &stored)?;
-    tokio::fs::write(&path, &upload.bytes)
+    // Built before anything is stored: a value it refuses leaves nothing behind.
+    let action = crate::ami::Action::new("Originate")
+        .header("Channel", format!("Local/{number}@{context}"))
+        .header("Context", FAX_CONTEXT)
+        .header("Exten", "s")
+        .header("Priority", "1")
+        .header("CallerID", callerid)
+        .header("Timeout", "60000")
+        .variable(Variable::new("tenant", "TENANT", &t.code, 20)?)
+        .variable(Variable::new("FAXID", "FAXID", &id, 120)?)
+        .variable(Variable::new(
+            "FAXFILE",
+            "FAXFILE",
+            &path.display().to_string(),
+            1000,
+        )?)
+        .variable(Variable::new("FAXTYPE", "FAXTYPE", kind, 20)?)
+        .variable(Variable::new("stationid", "FAXSTATIONID", stationid, 20)?);
+    tokio::fs::write(&path, &doc.bytes)
         .await
         .map_err(crate::error::internal)?;
     let now = chrono::Utc::now().naive_utc();
@@ -108,10 +146,10 @@ pub async fn send(
         fx_callerid: Set(callerid.to_string()),
         fx_stationid: Set(stationid.to_string()),
         fx_status: Set("queued".into()),
-        fx_name: Set(display_name(&upload.filename)),
+        fx_name: Set(display_name(&doc.filename)),
         fx_file: Set(stored),
         fx_type: Set(kind.into()),
-        fx_size: Set(upload.bytes.len() as i32),
+        fx_size: Set(doc.bytes.len() as i32),
         fx_pages: Set(0),
         fx_node: Set(node.name.clone()),
         fx_originateid: Set(id.clone()),
@@ -128,18 +166,6 @@ pub async fn send(
             return Err(e.into());
         }
     };
-    let action = crate::ami::Action::new("Originate")
-        .header("Channel", format!("Local/{number}@{context}"))
-        .header("Context", FAX_CONTEXT)
-        .header("Exten", "s")
-        .header("Priority", "1")
-        .header("CallerID", callerid)
-        .header("Timeout", "60000")
-        .header("Variable", format!("TENANT={}", t.code))
-        .header("Variable", format!("FAXID={id}"))
-        .header("Variable", format!("FAXFILE={}", path.display()))
-        .header("Variable", format!("FAXTYPE={kind}"))
-        .header("Variable", format!("FAXSTATIONID={stationid}"));
     let sent = originate(
         &node.client,
         action,

@@ -259,13 +259,3 @@ impl std::fmt::Display for PhoneNumber {
         f.write_str(&self.0)
     }
 }
-
-/// A free-text value that travels in an AMI header: no control characters, bounded length.
-pub fn header_text<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(crate::error::ApiError::invalid(format!(
-            "parameter '{name}' must be at most {max} characters without control characters"
-        )));
-    }
-    Ok(v)
-}

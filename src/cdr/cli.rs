@@ -21,6 +21,10 @@ pub enum CdrCmd {
         /// or '-' to skip a column. Default: the cdr_csv columns.
         #[arg(long)]
         format: Option<String>,
+        /// The zone the node writes its times in (IANA name, e.g. Europe/Rome); they are
+        /// stored in UTC. Default UTC (Asterisk's `usegmtime=yes`).
+        #[arg(long, default_value = "UTC")]
+        tz: String,
     },
 }
 
@@ -88,15 +92,26 @@ fn report(bar: &ProgressBar, summary: &Summary) {
 
 pub async fn run_cdr(db: &Db, cmd: CdrCmd) -> Result<(), ApiError> {
     match cmd {
-        CdrCmd::Import { file, node, format } => {
+        CdrCmd::Import {
+            file,
+            node,
+            format,
+            tz,
+        } => {
             let layout = match format {
                 Some(f) => Layout::parse(&f)?,
                 None => Layout::cdr_csv(),
             };
+            let tz = crate::time::zone(&tz).ok_or_else(|| {
+                fail(format!(
+                    "--tz: '{tz}' is not a time zone name such as UTC or Europe/Rome"
+                ))
+            })?;
             let (f, len) = open(&file)?;
             let bar = bar(len);
+            let progress = |b| bar.set_position(b);
             let summary =
-                import::import_cdrs(db, f, node.trim(), &layout, &|b| bar.set_position(b)).await?;
+                import::import_cdrs_in(db, f, node.trim(), &layout, tz, &progress).await?;
             report(&bar, &summary);
         }
     }

@@ -2,7 +2,7 @@
 //! Both importers are idempotent and tolerant: a bad line is reported with its line number and
 //! skipped; the rest goes in, in transactions of [`BATCH`] lines.
 
-use super::{enrich, party, store, CdrFields, Tenants};
+use super::{enrich, store, CdrFields, Tenants};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDateTime};
@@ -164,12 +164,26 @@ pub fn parse_record(layout: &Layout, record: &csv::StringRecord) -> Result<CdrFi
     Ok(f)
 }
 
-/// Import CDRs from a Master.csv-style reader. `progress` is told how many bytes were read.
+/// Import CDRs from a Master.csv-style reader written in UTC. `progress` is told how many
+/// bytes were read.
 pub async fn import_cdrs(
     db: &Db,
     input: impl Read,
     node: &str,
     layout: &Layout,
+    progress: &dyn Fn(u64),
+) -> ApiResult<Summary> {
+    import_cdrs_in(db, input, node, layout, chrono_tz::Tz::UTC, progress).await
+}
+
+/// [`import_cdrs`] of a file whose times are wall-clock times in `tz` (the node's zone, as
+/// Asterisk writes them without `usegmtime`): they are stored in UTC.
+pub async fn import_cdrs_in(
+    db: &Db,
+    input: impl Read,
+    node: &str,
+    layout: &Layout,
+    tz: chrono_tz::Tz,
     progress: &dyn Fn(u64),
 ) -> ApiResult<Summary> {
     let tenants = Tenants::load(&db.conn).await?;
@@ -187,7 +201,12 @@ pub async fn import_cdrs(
             Ok(true) => {
                 summary.lines += 1;
                 match parse_record(layout, &record) {
-                    Ok(fields) => batch.push(enrich(&fields, node, &tenants)),
+                    Ok(mut fields) => {
+                        fields.start = crate::time::to_utc(fields.start, tz);
+                        fields.answer = fields.answer.map(|t| crate::time::to_utc(t, tz));
+                        fields.end = fields.end.map(|t| crate::time::to_utc(t, tz));
+                        batch.push(enrich(&fields, node, &tenants))
+                    }
                     Err(e) => summary.bad.push((line, e)),
                 }
             }
@@ -316,7 +335,7 @@ pub async fn import_queue_log(
                 row.te_id = queues
                     .get(&row.qu_id)
                     .copied()
-                    .or_else(|| party(&row.agent, &tenants).map(|p| p.te_id))
+                    .or_else(|| tenants.party(&row.agent).map(|p| p.te_id))
                     .unwrap_or(0);
                 row.node = node.to_string();
                 row.linekey = hex::encode(Sha256::digest(format!("{node}\n{text}")));

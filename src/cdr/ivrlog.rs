@@ -49,7 +49,7 @@ fn checked<'a>(
     let Some(v) = header(headers, name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if crate::text::check_line(v, max).is_err() {
         return Err(ApiError::invalid(format!(
             "{IVR_USER_EVENT} header '{name}': at most {max} printable characters"
         )));
@@ -194,12 +194,13 @@ pub async fn list(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<Ro
 /// Narrowed like INFO ivrlogs and streamed; the edge requires `uniqueid` (a comma list) or
 /// `start`: it reads the path of calls, not a tenant's whole history by mistake.
 pub async fn response_path(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<Output> {
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(IVRLOGS.table)
         .column("il_uniqueid")
         .expr(Expr::val("IVR"))
         .columns(["il_iv_id", "il_digits", "il_ivr_name", "il_destination"])
-        .cond_where(report::conditions(&IVRLOGS, caller, query));
+        .cond_where(report::conditions(&IVRLOGS, caller, query, tz));
     report::ordered(&IVRLOGS, &mut q);
     let columns = [
         "uniqueid",
@@ -211,7 +212,8 @@ pub async fn response_path(db: &Db, caller: &Caller, query: &ReportQuery) -> Api
     ];
     use CellType::{Int, Text};
     let types = [Text, Text, Int, Text, Text, Text];
-    let mut rows = report::stream(db, q, columns.map(String::from).to_vec(), &types, None).await?;
+    let mut rows =
+        report::stream(db, q, columns.map(String::from).to_vec(), &types, None, tz).await?;
     rows.plain_header = Some("UniqueID|Type|Type ID|Value|Type Name|Value Name");
     Ok(Output::Stream(rows))
 }

@@ -23,7 +23,6 @@ use entity::{cdr, sc_simplecdrs};
 use sea_orm::{
     ActiveValue::NotSet, ConnectionTrait, EntityTrait, IntoActiveModel, TryInsertResult,
 };
-use std::collections::HashMap;
 
 /// The fields Asterisk writes for one CDR (cdr_csv, cdr_custom or the AMI `Cdr` event).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,83 +52,7 @@ pub struct CdrFields {
     pub originateid: String,
 }
 
-/// Tenant codes and dialplan contexts, to recognise a tenant in channel and account names.
-#[derive(Debug, Clone, Default)]
-pub struct Tenants {
-    by_code: HashMap<String, i32>,
-    by_context: HashMap<String, i32>,
-}
-
-impl Tenants {
-    pub fn new(rows: impl IntoIterator<Item = (i32, String, Option<String>)>) -> Tenants {
-        let mut t = Tenants::default();
-        for (id, code, context) in rows {
-            t.by_context.insert(format!("from-internal-{code}"), id);
-            if let Some(ctx) = context.filter(|c| !c.is_empty()) {
-                t.by_context.insert(ctx, id);
-            }
-            t.by_code.insert(code, id);
-        }
-        t
-    }
-
-    pub async fn load(conn: &impl ConnectionTrait) -> ApiResult<Tenants> {
-        use entity::te_tenants;
-        let rows = te_tenants::Entity::find().all(conn).await?;
-        Ok(Tenants::new(
-            rows.into_iter().map(|t| (t.te_id, t.te_code, t.te_context)),
-        ))
-    }
-
-    pub fn code(&self, code: &str) -> Option<i32> {
-        self.by_code.get(code).copied()
-    }
-}
-
-/// A tenant's extension seen in a CDR: `PJSIP/103-DEVEL-00000001`, `103-DEVEL` or
-/// `Local/103@from-internal-DEVEL-00000002;1`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Party {
-    pub te_id: i32,
-    pub number: String,
-}
-
-/// `-0000001a`: the sequence Asterisk appends to a channel name.
-fn strip_sequence(s: &str) -> &str {
-    match s.rsplit_once('-') {
-        Some((head, tail)) if tail.len() == 8 && tail.chars().all(|c| c.is_ascii_hexdigit()) => {
-            head
-        }
-        _ => s,
-    }
-}
-
-/// The tenant extension a channel or account name belongs to, if any.
-pub fn party(name: &str, tenants: &Tenants) -> Option<Party> {
-    let name = name.trim();
-    let peer = match name.split_once('/') {
-        // A channel: TECH/resource-sequence.
-        Some((_tech, resource)) => {
-            if let Some((number, rest)) = resource.split_once('@') {
-                let context = strip_sequence(rest.split(';').next().unwrap_or(rest));
-                let te_id = tenants.by_context.get(context).copied()?;
-                return (!number.is_empty()).then(|| Party {
-                    te_id,
-                    number: number.to_string(),
-                });
-            }
-            strip_sequence(resource)
-        }
-        // An account code: number-TENANT.
-        None => name,
-    };
-    let (number, code) = peer.rsplit_once('-')?;
-    let te_id = tenants.code(code)?;
-    (!number.is_empty()).then(|| Party {
-        te_id,
-        number: number.to_string(),
-    })
-}
+pub use crate::device::{Party, Tenants};
 
 /// `"Name" <number>` → (name, number).
 pub fn split_clid(clid: &str) -> (String, String) {
@@ -157,9 +80,13 @@ pub const OUTBOUND: &str = "[outbound]";
 /// between extensions) with its `[inbound]`/`[outbound]` userfield tag, the real source number,
 /// the first and last destination, and the simple call history row.
 pub fn enrich(f: &CdrFields, node: &str, tenants: &Tenants) -> Enriched {
-    let from = party(&f.channel, tenants).or_else(|| party(&f.accountcode, tenants));
-    let to = party(&f.dstchannel, tenants).or_else(|| party(&f.peeraccount, tenants));
-    let context_tenant = tenants.by_context.get(f.dcontext.trim()).copied();
+    let from = tenants
+        .party(&f.channel)
+        .or_else(|| tenants.party(&f.accountcode));
+    let to = tenants
+        .party(&f.dstchannel)
+        .or_else(|| tenants.party(&f.peeraccount));
+    let context_tenant = tenants.context(f.dcontext.trim());
     let te_id = from
         .as_ref()
         .or(to.as_ref())
@@ -282,24 +209,6 @@ mod tests {
             (1, "DEVEL".to_string(), None),
             (2, "ACME".to_string(), Some("acme-phones".to_string())),
         ])
-    }
-
-    #[test]
-    fn parties_from_channels_and_accounts() {
-        let t = tenants();
-        let p = |n: &str| party(n, &t).map(|p| (p.te_id, p.number));
-        assert_eq!(p("PJSIP/103-DEVEL-00000001"), Some((1, "103".into())));
-        assert_eq!(p("SIP/7-ACME-0000abcd"), Some((2, "7".into())));
-        assert_eq!(p("103-DEVEL"), Some((1, "103".into())));
-        assert_eq!(
-            p("Local/104@from-internal-DEVEL-00000002;1"),
-            Some((1, "104".into()))
-        );
-        assert_eq!(p("Local/5@acme-phones-0000000a;2"), Some((2, "5".into())));
-        assert_eq!(p("Local/100@from-internal-00000000;1"), None);
-        assert_eq!(p("PJSIP/trunk-0000000f"), None);
-        assert_eq!(p("103-OTHER"), None);
-        assert_eq!(p(""), None);
     }
 
     fn at(s: &str) -> NaiveDateTime {

@@ -6,7 +6,9 @@ use crate::db::CellType;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::output::{Cell, RowStream, RowTemplate};
+use crate::time::to_utc;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SelectStatement, SimpleExpr};
 use std::sync::Arc;
@@ -209,9 +211,12 @@ pub enum Values {
 }
 
 /// What a report is asked for: a time range and filters, parsed and checked at the edge.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReportQuery {
     pub range: DateRange,
+    /// The zone the range is read in and times are printed in: the tenant's `TIMEZONE`
+    /// (see [`crate::time`]).
+    pub zone: Tz,
     pub filters: Vec<(&'static Filter, Values)>,
 }
 
@@ -254,22 +259,27 @@ impl ReportQuery {
             };
             filters.push((f, values));
         }
-        Ok(ReportQuery { range, filters })
+        Ok(ReportQuery {
+            range,
+            zone,
+            filters,
+        })
     }
 }
 
-/// The tenant, time and filter conditions of a report.
-pub(crate) fn conditions(report: &Report, caller: &Caller, query: &ReportQuery) -> Cond {
+/// The tenant, time and filter conditions of a report; the range is wall-clock time in `tz`,
+/// compared with the stored UTC times.
+pub(crate) fn conditions(report: &Report, caller: &Caller, query: &ReportQuery, tz: Tz) -> Cond {
     let col = |c: &'static str| Expr::col((report.table, c));
     let mut cond = Cond::all();
     if let Some(t) = &caller.tenant {
         cond = cond.add(col(report.tenant_col).eq(t.id));
     }
     if let Some(from) = query.range.from {
-        cond = cond.add(col(report.time_col).gte(from));
+        cond = cond.add(col(report.time_col).gte(to_utc(from, tz)));
     }
     if let Some(until) = query.range.until {
-        cond = cond.add(col(report.time_col).lt(until));
+        cond = cond.add(col(report.time_col).lt(to_utc(until, tz)));
     }
     for (f, values) in &query.filters {
         let mut any = Cond::any();
@@ -290,18 +300,37 @@ pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
         .order_by((report.table, report.id_col), Order::Asc);
 }
 
-/// Rows of a query, streamed from the cursor, each cell as text by its kind.
+/// Rows of a query, streamed from the cursor, each cell as text by its type; times (stored
+/// in UTC) printed in `tz`.
 pub(crate) async fn stream(
     db: &Db,
     q: SelectStatement,
     columns: Vec<String>,
     types: &[CellType],
     template: Option<Arc<dyn RowTemplate>>,
+    tz: Tz,
 ) -> ApiResult<RowStream> {
-    let types = types.to_vec();
+    let times: Vec<usize> = (0..types.len())
+        .filter(|i| types[*i] == CellType::DateTime)
+        .collect();
+    let mut rows = db.stream_cells(&q, types.to_vec()).await?;
+    if tz != Tz::UTC && !times.is_empty() {
+        rows = rows
+            .map(move |r| {
+                r.map(|mut cells| {
+                    for &i in &times {
+                        if let Some(c) = cells.get_mut(i) {
+                            crate::time::localize_cell(c, tz);
+                        }
+                    }
+                    cells
+                })
+            })
+            .boxed();
+    }
     Ok(RowStream {
         columns,
-        rows: db.stream_cells(&q, types).await?,
+        rows,
         template,
         plain_header: None,
     })
@@ -315,14 +344,15 @@ pub async fn cdrs(
     columns: Vec<&'static str>,
     template: Option<Arc<dyn RowTemplate>>,
 ) -> ApiResult<RowStream> {
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(CDRS.table)
         .columns(columns.iter().map(|c| (CDRS.table, *c)))
-        .cond_where(conditions(&CDRS, caller, query));
+        .cond_where(conditions(&CDRS, caller, query, tz));
     ordered(&CDRS, &mut q);
     let types: Vec<CellType> = columns.iter().map(|c| cdr_type(c)).collect();
     let names = columns.iter().map(|c| c.to_string()).collect();
-    stream(db, q, names, &types, template).await
+    stream(db, q, names, &types, template, tz).await
 }
 
 /// A report whose output columns are columns of its own table (recordings, ivrlogs).
@@ -333,14 +363,15 @@ pub(crate) async fn own_columns(
     report: &Report,
     columns: &'static [(&'static str, CellType)],
 ) -> ApiResult<RowStream> {
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(report.table)
         .columns(columns.iter().map(|(c, _)| (report.table, *c)))
-        .cond_where(conditions(report, caller, query));
+        .cond_where(conditions(report, caller, query, tz));
     ordered(report, &mut q);
     let types: Vec<CellType> = columns.iter().map(|(_, k)| *k).collect();
     let names = columns.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &types, None).await
+    stream(db, q, names, &types, None, tz).await
 }
 
 const SIMPLE_COLUMNS: &[(&str, CellType)] = &[
@@ -360,6 +391,7 @@ const SIMPLE_COLUMNS: &[(&str, CellType)] = &[
 
 pub async fn simplecdrs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
     let t = SIMPLECDRS.table;
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(t);
     for (name, _) in SIMPLE_COLUMNS {
@@ -375,11 +407,11 @@ pub async fn simplecdrs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiRes
         "te_tenants",
         Expr::col(("te_tenants", "te_id")).equals((t, "sc_te_id")),
     )
-    .cond_where(conditions(&SIMPLECDRS, caller, query));
+    .cond_where(conditions(&SIMPLECDRS, caller, query, tz));
     ordered(&SIMPLECDRS, &mut q);
     let types: Vec<CellType> = SIMPLE_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names = SIMPLE_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &types, None).await
+    stream(db, q, names, &types, None, tz).await
 }
 
 pub const QUEUELOG_COLUMNS: &[&str] = &[
@@ -411,6 +443,7 @@ const QUEUE_EVENTS: &[(&str, &str)] = &[
 /// queue by its id).
 pub async fn queuelogs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
     let t = QUEUELOGS.table;
+    let tz = query.zone;
     let mut callerid = Query::select();
     callerid
         .expr(Func::max(Expr::col(("e", "data2"))))
@@ -442,7 +475,7 @@ pub async fn queuelogs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResu
             Expr::col(("qu_queues", "qu_id")).equals((t, "qu_id")),
         )
         .and_where(Expr::col((t, "event")).is_in(QUEUE_EVENTS.iter().map(|(e, _)| *e)))
-        .cond_where(conditions(&QUEUELOGS, caller, query));
+        .cond_where(conditions(&QUEUELOGS, caller, query, tz));
     ordered(&QUEUELOGS, &mut q);
     let names = QUEUELOG_COLUMNS.iter().map(|c| c.to_string()).collect();
     let types = [
@@ -458,6 +491,7 @@ pub async fn queuelogs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResu
         names,
         &[&types[..], &[CellType::Text; 4]].concat(),
         None,
+        tz,
     )
     .await?;
     rows.rows = rows.rows.map(|r| r.map(queuelog_row)).boxed();

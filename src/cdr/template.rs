@@ -149,7 +149,10 @@ impl RowTemplate for Compiled {
         let map: serde_json::Map<String, serde_json::Value> = columns
             .iter()
             .zip(row)
-            .map(|(c, v)| (c.clone(), v.clone().unwrap_or_default().into()))
+            .map(|(c, v)| {
+                let v = crate::text::xml_safe(v.as_deref().unwrap_or_default());
+                (c.clone(), v.into_owned().into())
+            })
             .collect();
         self.render("row", serde_json::Value::Object(map))
     }

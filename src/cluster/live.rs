@@ -1,9 +1,9 @@
 //! Live questions to the nodes: which nodes serve a tenant, asking all of them at once (a node
-//! that does not answer is reported, not waited for), and the channel naming rule that tells
-//! whose a channel is.
+//! that does not answer is reported, not waited for). Whose a channel is: [`crate::device`].
 
 use super::registry::{Cluster, Node};
 use crate::ami::{Action, AmiError, Message, Response};
+use crate::device::Visible;
 use crate::error::ApiResult;
 use futures_util::future::join_all;
 
@@ -62,28 +62,6 @@ pub async fn ask_all(cluster: &Cluster, nodes: &[Node], action: impl Fn() -> Act
     out
 }
 
-/// The tenant code a channel belongs to, from Switchboard's naming: device channels are
-/// `<tech>/<number>-<TENANT>-<seq>` (`PJSIP/103-ACME-00000001`), Local channels carry the
-/// tenant's context (`Local/100@from-internal-ACME-00000000;1`). Trunk channels belong to no
-/// tenant.
-pub fn channel_tenant(channel: &str) -> Option<&str> {
-    let (tech, rest) = channel.split_once('/')?;
-    let name = if tech.eq_ignore_ascii_case("Local") {
-        let at = rest.split_once('@')?.1;
-        at.split(';').next()?
-    } else {
-        rest
-    };
-    // Drop the sequence suffix, then the tenant is the last `-` segment of what remains.
-    let (base, _seq) = name.rsplit_once('-')?;
-    let (_, tenant) = base.rsplit_once('-')?;
-    (!tenant.is_empty()).then_some(tenant)
-}
-
-pub fn channel_is_tenants(channel: &str, code: &str) -> bool {
-    channel_tenant(channel).is_some_and(|t| t.eq_ignore_ascii_case(code))
-}
-
 /// The device part of a channel name (`PJSIP/103-ACME-00000001` → `PJSIP/103-ACME`).
 pub fn channel_device(channel: &str) -> &str {
     channel.rsplit_once('-').map_or(channel, |(d, _)| d)
@@ -105,21 +83,17 @@ impl LiveChannel {
     }
 }
 
-/// Every channel of every node the caller may see (`code`: only that tenant's channels).
+/// Every channel of every node the caller may see.
 pub async fn channels(
     cluster: &Cluster,
     nodes: &[Node],
-    code: Option<&str>,
+    visible: &Visible,
 ) -> (Vec<LiveChannel>, Vec<String>) {
     let answers = ask_all(cluster, nodes, || Action::new("CoreShowChannels")).await;
     let mut out = Vec::new();
     for (node, resp) in answers.ok {
         for ev in resp.events {
-            let keep = match code {
-                Some(code) => channel_is_tenants(ev.get("Channel").unwrap_or(""), code),
-                None => true,
-            };
-            if keep {
+            if visible.allows(ev.get("Channel").unwrap_or("")) {
                 out.push(LiveChannel {
                     node: node.name.clone(),
                     event: ev,
@@ -135,18 +109,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn channel_names_tell_the_tenant() {
-        assert_eq!(channel_tenant("PJSIP/103-ACME-00000001"), Some("ACME"));
-        assert_eq!(channel_tenant("SIP/100-BETA-0000000a"), Some("BETA"));
-        assert_eq!(
-            channel_tenant("Local/100@from-internal-ACME-00000000;1"),
-            Some("ACME")
-        );
-        assert_eq!(channel_tenant("PJSIP/provider-00000001"), None);
-        assert_eq!(channel_tenant("PJSIP/x"), None);
-        assert_eq!(channel_tenant("garbage"), None);
-        assert!(channel_is_tenants("PJSIP/103-acme-00000001", "ACME"));
-        assert!(!channel_is_tenants("PJSIP/103-ACMEX-00000001", "ACME"));
+    fn channel_devices() {
         assert_eq!(channel_device("PJSIP/103-ACME-00000001"), "PJSIP/103-ACME");
     }
 }

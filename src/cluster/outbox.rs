@@ -193,3 +193,71 @@ pub async fn status(conn: &impl ConnectionTrait) -> ApiResult<Vec<(nodes::NodeVi
     }
     Ok(out)
 }
+
+/// Rows deleted per transaction by [`purge`] (short transactions: deliveries go on between
+/// them, SQLite's single writer included).
+const PURGE_BATCH: u64 = 1000;
+
+/// Delete deliveries that are `done` and were recorded before `cutoff`, then the actions
+/// left without any delivery; pending and failed deliveries (and their actions) stay.
+/// Works in batches of [`PURGE_BATCH`], pausing between them. Returns the deliveries deleted.
+pub async fn purge(db: &crate::db::Db, cutoff: chrono::NaiveDateTime) -> ApiResult<u64> {
+    use od_deliveries::Column as D;
+    let mut deleted = 0;
+    loop {
+        let mut q = Query::select();
+        q.columns([D::OdId, D::OdObId])
+            .from(od_deliveries::Entity)
+            .and_where(Expr::col(D::OdState).eq(DONE))
+            .and_where(Expr::col(D::OdUpdated).lt(cutoff))
+            .order_by(D::OdId, sea_orm::Order::Asc)
+            .limit(PURGE_BATCH);
+        let txn = db.begin_write().await?;
+        let mut ids = Vec::new();
+        let mut actions = std::collections::BTreeSet::new();
+        for r in txn.query_all(&q).await? {
+            ids.push(r.try_get_by_index::<i32>(0).map_err(internal)?);
+            actions.insert(r.try_get_by_index::<i32>(1).map_err(internal)?);
+        }
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        let mut del = Query::delete();
+        del.from_table(od_deliveries::Entity)
+            .and_where(Expr::col(D::OdId).is_in(ids.iter().copied()));
+        deleted += txn.execute(&del).await?.rows_affected();
+        // Actions some delivery still needs (pending, failed, or done too recently) stay.
+        let mut kept = Query::select();
+        kept.distinct()
+            .column(D::OdObId)
+            .from(od_deliveries::Entity)
+            .and_where(Expr::col(D::OdObId).is_in(actions.iter().copied()));
+        for r in txn.query_all(&kept).await? {
+            actions.remove(&r.try_get_by_index::<i32>(0).map_err(internal)?);
+        }
+        if !actions.is_empty() {
+            let mut del = Query::delete();
+            del.from_table(ob_outbox::Entity)
+                .and_where(Expr::col(ob_outbox::Column::ObId).is_in(actions));
+            txn.execute(&del).await?;
+        }
+        txn.commit().await?;
+        if (ids.len() as u64) < PURGE_BATCH {
+            return Ok(deleted);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// One retention pass: purge what is older than the `OUTBOX_RETENTION_DAYS` setting.
+pub async fn purge_expired(db: &crate::db::Db) -> ApiResult<u64> {
+    let days: i64 = crate::settings::value(&db.conn, "OUTBOX_RETENTION_DAYS", None)
+        .await?
+        .parse()
+        .map_err(internal)?;
+    purge(
+        db,
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(days),
+    )
+    .await
+}

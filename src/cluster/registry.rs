@@ -23,6 +23,9 @@ pub struct Settings {
     pub action_timeout: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// How often delivered outbox rows older than `OUTBOX_RETENTION_DAYS` are purged (the
+    /// first pass runs at start).
+    pub purge_every: Duration,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             action_timeout: Duration::from_secs(5),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
+            purge_every: Duration::from_secs(3600),
         }
     }
 }
@@ -141,6 +145,7 @@ impl Cluster {
         for hook in self.on_start.lock().map(|h| h.clone()).unwrap_or_default() {
             hook(Arc::downgrade(self), self.cancel.clone());
         }
+        self.spawn_purge();
         let weak = Arc::downgrade(self);
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
@@ -158,6 +163,30 @@ impl Cluster {
                 }
                 super::dispatcher::pass(&cluster).await;
                 let pause = cluster.settings.outbox_poll;
+                drop(cluster);
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(pause) => {}
+                }
+            }
+        });
+    }
+
+    /// The outbox retention task: its own task, so a long purge never delays a delivery.
+    fn spawn_purge(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                let Some(cluster) = Weak::upgrade(&weak) else {
+                    break;
+                };
+                match super::outbox::purge_expired(&cluster.db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deliveries = n, "purged delivered outbox actions"),
+                    Err(e) => tracing::warn!(error = %e, "purging the outbox failed"),
+                }
+                let pause = cluster.settings.purge_every;
                 drop(cluster);
                 tokio::select! {
                     _ = cancel.cancelled() => break,

@@ -69,7 +69,7 @@ pub static GLOBAL_CDR_TEMPLATE: Object = Object {
 const fn fields(name: &'static str, source: &'static str, compiled: &'static str) -> [Field; 3] {
     [
         req(name, Text(80)).checked(template_name),
-        req(source, Text(20000)),
+        req(source, Text(20000)).multiline(),
         ro(compiled, OptText(100000)),
     ]
 }

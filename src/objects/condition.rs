@@ -80,7 +80,7 @@ fn check_row(kind: &str, index: usize, params: &[String; 4]) -> ApiResult<()> {
         ))
     };
     for (i, p) in params.iter().enumerate() {
-        if p.chars().count() > 255 || p.chars().any(char::is_control) {
+        if crate::text::check_line(p, 255).is_err() {
             return Err(bad(
                 i + 1,
                 "must be at most 255 characters without control characters",

@@ -20,8 +20,12 @@ pub static CONFERENCE: Object = Object {
     fields: &[
         req("cr_number", Text(20)).checked(checks::digits),
         opt("cr_name", Text(100)),
-        opt("cr_pin", Text(20)).checked(checks::digits_or_empty),
-        opt("cr_adminpin", Text(20)).checked(checks::digits_or_empty),
+        opt("cr_pin", Text(20))
+            .checked(checks::digits_or_empty)
+            .masked(),
+        opt("cr_adminpin", Text(20))
+            .checked(checks::digits_or_empty)
+            .masked(),
         opt("cr_maxusers", Int).checked(small_count),
     ],
     extras: &[

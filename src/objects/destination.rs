@@ -187,7 +187,7 @@ pub(crate) async fn element(
             }
         }
         Arg::Text => {
-            if arg.is_empty() || arg.chars().count() > 64 || arg.chars().any(char::is_control) {
+            if arg.is_empty() || crate::text::check_line(&arg, 64).is_err() {
                 Err(bad(format!("{tag} needs a value of 1 to 64 characters")))
             } else {
                 Ok((tag, arg))

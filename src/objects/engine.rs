@@ -181,26 +181,40 @@ pub fn record(obj: &Object, row: Option<Row>) -> Output {
     }
 }
 
-/// The rows of `obj` in the scope, narrowed by a filter expression ([`filter`]), by key.
+/// The rows of `obj` in the caller's scope (masked for a read-only key), narrowed by a filter expression ([`filter`]), by key.
 pub async fn list(
     db: &Db,
-    scope: &Scope,
+    caller: &Caller,
     obj: &'static Object,
     filter: Option<&str>,
 ) -> ApiResult<Vec<Row>> {
-    let mut q = select(obj, scope);
+    let scope = scope(obj, caller)?;
+    let mut q = select(obj, &scope);
     if let Some(text) = filter {
-        q.cond_where(filter::parse(text, &readable(obj))?);
+        let mut cols = readable(obj);
+        cols.retain(|(name, _)| !hidden_from(caller, obj, name));
+        q.cond_where(filter::parse(text, &cols)?);
     }
     q.order_by(obj.pk, Order::Asc);
-    read_rows(db, obj, &q).await
+    let rows = read_rows(db, obj, &q).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| masked_row(caller, obj, r))
+        .collect())
 }
 
 /// One row by primary key in the scope, or a miss.
-pub async fn get(db: &Db, scope: &Scope, obj: &'static Object, id: i32) -> ApiResult<Option<Row>> {
-    let mut q = select(obj, scope);
+pub async fn get(
+    db: &Db,
+    caller: &Caller,
+    obj: &'static Object,
+    id: i32,
+) -> ApiResult<Option<Row>> {
+    let scope = scope(obj, caller)?;
+    let mut q = select(obj, &scope);
     q.and_where(Expr::col(obj.pk).eq(id));
-    Ok(read_rows(db, obj, &q).await?.into_iter().next())
+    let row = read_rows(db, obj, &q).await?.into_iter().next();
+    Ok(row.map(|r| masked_row(caller, obj, r)))
 }
 
 /// A caller allowed to write an object, checked before any input is read: the scope, a
@@ -252,6 +266,25 @@ fn write_cx<'a>(
         before,
         after: None,
     }
+}
+
+/// Whether `column` of `obj` is a secret held in clear that `caller` (a read-only key) may
+/// not see.
+fn hidden_from(caller: &Caller, obj: &Object, column: &str) -> bool {
+    caller.principal.read_only && obj.field(column).is_some_and(|f| f.masked)
+}
+
+/// A row of `obj` (in [`readable`] order) as `caller` may see it.
+fn masked_row(caller: &Caller, obj: &Object, mut row: Row) -> Row {
+    if !caller.principal.read_only {
+        return row;
+    }
+    for ((name, _), cell) in readable(obj).iter().zip(row.cells.iter_mut()) {
+        if hidden_from(caller, obj, name) {
+            crate::output::mask(cell);
+        }
+    }
+    row
 }
 
 /// Hash secret columns before any transaction starts (argon2 is slow; the SQLite writer slot

@@ -1,9 +1,13 @@
-//! Extensions. Add fills `ex_username` (`<number>-<TENANT>`) and the technology; `secret` (SIP) or
+//! Extensions. The server names the device: `ex_username` is always `<ex_number>-<TENANT>`
+//! ([`crate::device::DeviceName`]), set on add and kept in step when the number changes (a row
+//! from before that rule gets its name at its next update); a client may send only that very
+//! value. Add fills the technology; `secret` (SIP) or
 //! `password` (PJSIP) goes to the Asterisk realtime rows (`sippeers`, or `ps_endpoints` +
 //! `ps_auths` + `ps_aors`), which every write keeps in step in the same transaction.
 
 use super::Kind::*;
 use super::{checks, opt, req, ro, Behavior, Field, Kind, Object, Op, Row, WriteCx};
+use crate::device::DeviceName;
 use crate::error::{internal, ApiError, ApiResult};
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
@@ -105,19 +109,37 @@ impl Behavior for ExtensionBehavior {
         }
         if cx.op == Op::Add {
             cx.input.set(cx.obj, "ex_tech", Value::String(Some(tech)));
-            if !cx.input.has("ex_username") {
-                let number = cx.input.text("ex_number").unwrap_or_default().to_string();
-                let code = cx
-                    .tenant
-                    .as_ref()
-                    .map(|t| t.code.clone())
-                    .unwrap_or_default();
-                cx.input.set(
-                    cx.obj,
-                    "ex_username",
-                    Value::String(Some(format!("{number}-{code}"))),
-                );
+        }
+        // Live calls and CDRs are told apart by device name: no client may choose one.
+        let number = match cx.input.text("ex_number") {
+            Some(n) => n.to_string(),
+            None => cx
+                .before
+                .as_ref()
+                .and_then(|r| r.get("ex_number"))
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let code = cx
+            .tenant
+            .as_ref()
+            .map(|t| t.code.clone())
+            .ok_or_else(|| internal("extension without tenant"))?;
+        let name = DeviceName::of(&number, &code);
+        if let Some(given) = cx.input.text("ex_username") {
+            if given != name {
+                return Err(ApiError::invalid(format!(
+                    "field 'ex_username' is set by the server to <ex_number>-<TENANT> \
+                     ('{name}'), not '{given}'"
+                )));
             }
+        }
+        // Set only when it changes (add, a new number, a row named before the rule): an update
+        // echoes only what it writes.
+        let before = cx.before.as_ref().and_then(|r| r.get("ex_username"));
+        if before != Some(name.as_str()) {
+            cx.input
+                .set(cx.obj, "ex_username", Value::String(Some(name)));
         }
         Ok(())
     }

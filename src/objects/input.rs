@@ -166,8 +166,12 @@ fn column_value(field: &Field, value: &Json) -> ApiResult<Value> {
             if text.chars().count() > max {
                 return Err(bad(&format!("is longer than {max} characters")));
             }
-            if text.chars().any(|c| c.is_control() && c != '\t') {
-                return Err(bad("must not contain control characters"));
+            if !crate::text::clean(&text, field.multiline) {
+                return Err(bad(if field.multiline {
+                    "must not contain control characters other than newline and tab"
+                } else {
+                    "must not contain control characters"
+                }));
             }
             Value::String(Some(text))
         }

@@ -87,15 +87,20 @@ pub(super) async fn check_unique(
         if count(conn, q).await? > 0 {
             let cols: Vec<&str> = shown.iter().map(|(c, _)| *c).collect();
             let vals: Vec<String> = shown.iter().map(|(_, v)| format!("'{v}'")).collect();
-            let place = match (&cx.tenant, scoped) {
-                (Some(t), true) => format!(" in tenant {}", t.code),
-                _ => String::new(),
-            };
-            return Err(ApiError::Conflict(format!(
-                "{} {} already exists{place}",
-                cols.join("/"),
-                vals.join("/")
-            )));
+            return Err(ApiError::Conflict(match (&cx.tenant, scoped) {
+                (Some(t), true) => format!(
+                    "{} {} already exists in tenant {}",
+                    cols.join("/"),
+                    vals.join("/"),
+                    t.code
+                ),
+                // A tenant's row, unique across tenants: the holder may be another tenant,
+                // whose values (parts of them come from the stored row) are not repeated.
+                _ if obj.tenant_col.is_some() => {
+                    format!("{}: the value is already in use", cols.join("/"))
+                }
+                _ => format!("{} {} already exists", cols.join("/"), vals.join("/")),
+            }));
         }
     }
     Ok(())

@@ -72,14 +72,15 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
     let upload = cx.args.upload("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' is required: a multipart file field with the audio")
     })?;
-    let audio = media::detect(&upload.bytes, &upload.filename)
+    let bytes = std::sync::Arc::new(upload.bytes().await?);
+    let audio = media::detect(&bytes, &upload.filename)
         .map_err(|e| ApiError::invalid(format!("parameter 'filename': {e}")))?;
-    let bytes = upload.bytes.clone();
-    let (sha, md5) = tokio::task::spawn_blocking(move || media::digests(&bytes))
+    let shared = bytes.clone();
+    let (sha, md5) = tokio::task::spawn_blocking(move || media::digests(&shared))
         .await
         .map_err(internal)?;
     let dir = cx.config.media_dir();
-    media::store(&dir, &sha, &upload.bytes).await?;
+    media::store(&dir, &sha, &bytes).await?;
 
     let txn = cx.db.begin_write().await?;
     // Re-read under the write lock: the row may have gone, or changed content, meanwhile.
@@ -95,7 +96,7 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
     upd.table("me_mediafiles")
         .values([
             ("me_format", Expr::val(audio.format)),
-            ("me_size", Expr::val(upload.bytes.len() as i32)),
+            ("me_size", Expr::val(bytes.len() as i32)),
             ("me_md5", Expr::val(md5.clone())),
             ("me_sha256", Expr::val(sha.clone())),
             (
@@ -110,11 +111,11 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
     }
     txn.commit().await?;
     // Again after the commit: a clean-up that ran in between may have taken identical content.
-    media::store(&dir, &sha, &upload.bytes).await?;
+    media::store(&dir, &sha, &bytes).await?;
     Ok(Output::Text(format!(
         "update me_mediafiles set me_format='{}', me_size='{}', me_md5='{md5}' where me_te_id='{te_id}' and me_id='{id}'",
         audio.format,
-        upload.bytes.len()
+        bytes.len()
     )))
 }
 

@@ -91,6 +91,12 @@ pub struct Field {
     /// The object (by name) whose primary key this column holds: the row must exist, in the
     /// same tenant when that object is tenant-owned; a referenced row cannot be deleted.
     pub refers: Option<&'static str>,
+    /// Text that may span lines (templates): `\n` and `\t` are allowed, no other control
+    /// character (see [`crate::text`]).
+    pub multiline: bool,
+    /// A secret kept in clear because Asterisk reads it (PINs): masked for read-only keys,
+    /// and not usable in their `filter` (which would let them guess it).
+    pub masked: bool,
 }
 
 impl Field {
@@ -101,7 +107,17 @@ impl Field {
             access,
             check: None,
             refers: None,
+            multiline: false,
+            masked: false,
         }
+    }
+    pub const fn masked(mut self) -> Field {
+        self.masked = true;
+        self
+    }
+    pub const fn multiline(mut self) -> Field {
+        self.multiline = true;
+        self
     }
     pub const fn checked(mut self, check: Check) -> Field {
         self.check = Some(check);

@@ -79,20 +79,18 @@ fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
             _ => {}
         }
     }
-    // DND lives in AstDB on every node (family DND, key = device username).
+    // DND lives in AstDB on every node (family DND, key = device username), so a renamed
+    // device (a new number) moves its key.
     let dnd = |r: Option<&Row>| r.and_then(|r| r.get("ex_dnd")) == Some("on");
-    if let Some(row) = after {
-        if dnd(after) != dnd(before) {
-            out.push(outbox::dnd_action(
-                row.get("ex_username").unwrap_or_default(),
-                dnd(after),
-            ));
-        }
-    } else if let (Some(row), true) = (before, dnd(before)) {
-        out.push(outbox::dnd_action(
-            row.get("ex_username").unwrap_or_default(),
-            false,
-        ));
+    fn user(r: Option<&Row>) -> &str {
+        r.and_then(|r| r.get("ex_username")).unwrap_or_default()
+    }
+    let renamed = after.is_some() && user(before) != user(after);
+    if dnd(before) && (after.is_none() || renamed) {
+        out.push(outbox::dnd_action(user(before), false));
+    }
+    if after.is_some() && (dnd(after) != dnd(before) || (renamed && dnd(after))) {
+        out.push(outbox::dnd_action(user(after), dnd(after)));
     }
     out
 }

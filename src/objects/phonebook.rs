@@ -84,7 +84,7 @@ async fn phonebook_name(
 
 fn check_name(name: &str) -> ApiResult<&str> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || crate::text::check_line(name, 100).is_err() {
         return Err(ApiError::invalid(
             "parameter 'phonebook' must be a name of 1 to 100 characters",
         ));

@@ -77,8 +77,7 @@ impl Behavior for RouteBehavior {
         match cx.args.id("routingprofileid")? {
             Some(rp) => rows_where(&cx.db.conn, &ROUTE, "dl_rp_id", rp, "dl_ord").await,
             None => {
-                let scope = engine::scope(&ROUTE, cx.caller)?;
-                let rows = engine::list(cx.db, &scope, &ROUTE, cx.args.get("filter")).await?;
+                let rows = engine::list(cx.db, cx.caller, &ROUTE, cx.args.get("filter")).await?;
                 Ok(engine::keyed(&ROUTE, rows))
             }
         }

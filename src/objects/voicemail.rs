@@ -37,7 +37,9 @@ pub static VOICEMAIL: Object = Object {
     crud: true,
     fields: &[
         once("mailbox", Text(20)).checked(checks::digits),
-        opt("password", Text(20)).checked(checks::digits_or_empty),
+        opt("password", Text(20))
+            .checked(checks::digits_or_empty)
+            .masked(),
         opt("fullname", Text(150)),
         opt("email", Text(255)).checked(checks::email_or_empty),
         opt("attach", Choice(&["yes", "no"])),
@@ -134,7 +136,7 @@ impl Behavior for VoicemailBehavior {
                     ApiError::invalid("multipart file field 'filename' is required")
                 })?;
                 let callerid = cx.args.get("callerid").unwrap_or("").trim();
-                if callerid.chars().count() > 120 || callerid.chars().any(char::is_control) {
+                if crate::text::check_line(callerid, 120).is_err() {
                     return Err(ApiError::invalid(
                         "parameter 'callerid' must be at most 120 characters without control characters",
                     ));
@@ -410,7 +412,8 @@ pub async fn put_message(
     callerid: &str,
     duration: i32,
 ) -> ApiResult<Output> {
-    let bytes = upload.bytes.as_slice();
+    let bytes = upload.bytes().await?;
+    let bytes = bytes.as_slice();
     let format = crate::media::detect(bytes, &upload.filename)
         .map_err(|e| ApiError::invalid(format!("multipart file 'filename': {e}")))?
         .format;

@@ -1,8 +1,9 @@
 //! `reqtype=CAMPAIGN`: the parameters of each action (see [`crate::calls::campaign`]).
 
+use crate::ami::HeaderValue;
 use crate::auth::{Caller, TenantRef};
 use crate::calls::campaign::{self, NewCampaign, Target, STATES};
-use crate::calls::{header_text, PhoneNumber};
+use crate::calls::PhoneNumber;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::AppState;
@@ -96,12 +97,12 @@ async fn add(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Output> {
         }
     };
     let target = campaign::resolve_target(&state.db, t, &target).await?;
-    let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
     let new = NewCampaign {
         name: name.to_string(),
         source,
         target,
-        callerid: callerid.to_string(),
+        callerid: callerid.as_str().to_string(),
         maxcalls: bounded(p, "maxcalls", 1, 100, 1)?,
         maxattempts: bounded(p, "maxattempts", 1, 10, 1)?,
         dialtimeout: bounded(p, "dialtimeout", 5, 120, 30)?,

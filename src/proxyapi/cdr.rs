@@ -33,20 +33,33 @@ pub async fn cdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResu
         None if format == Format::Csv => (csv_columns(&state.db, caller).await?, None),
         None => (CDR_COLUMNS.to_vec(), None),
     };
-    let query = params.report(&report::CDRS)?;
+    let query = params.report(&report::CDRS, super::report_zone(state, caller).await?)?;
     let rows = report::cdrs(&state.db, caller, &query, columns, template).await?;
     Ok(Output::Stream(rows))
 }
 
 pub async fn simplecdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     Ok(Output::Stream(
-        report::simplecdrs(&state.db, caller, &params.report(&report::SIMPLECDRS)?).await?,
+        report::simplecdrs(
+            &state.db,
+            caller,
+            &params.report(
+                &report::SIMPLECDRS,
+                super::report_zone(state, caller).await?,
+            )?,
+        )
+        .await?,
     ))
 }
 
 pub async fn queuelogs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     Ok(Output::Stream(
-        report::queuelogs(&state.db, caller, &params.report(&report::QUEUELOGS)?).await?,
+        report::queuelogs(
+            &state.db,
+            caller,
+            &params.report(&report::QUEUELOGS, super::report_zone(state, caller).await?)?,
+        )
+        .await?,
     ))
 }
 
@@ -62,7 +75,10 @@ pub async fn response_path(
             "parameter 'uniqueid' (or a 'start' date) is required",
         ));
     }
-    let query = params.report(&crate::cdr::ivrlog::IVRLOGS)?;
+    let query = params.report(
+        &crate::cdr::ivrlog::IVRLOGS,
+        super::report_zone(state, caller).await?,
+    )?;
     crate::cdr::ivrlog::response_path(&state.db, caller, &query).await
 }
 
@@ -139,6 +155,11 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 )));
             };
             let value = params.get("value").unwrap_or_default();
+            if !crate::text::clean(value, false) {
+                return Err(ApiError::invalid(
+                    "parameter 'value' must not contain control characters",
+                ));
+            }
             let txn = state.db.begin_write().await?;
             q.lock(LockType::Update);
             let legs = txn.query_all(&q).await?;

@@ -1,8 +1,9 @@
 //! `reqtype=FAX`: `action=send|list|download`; INFO `fax` (see [`crate::calls::fax`]).
 
+use crate::ami::HeaderValue;
 use crate::auth::{Caller, TenantRef};
-use crate::calls::fax::{self, Filter, Outgoing};
-use crate::calls::{header_text, PhoneNumber};
+use crate::calls::fax::{self, Document, Filter, Outgoing};
+use crate::calls::PhoneNumber;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::AppState;
@@ -35,15 +36,15 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let upload = p.files.get("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
     })?;
-    fax::document(upload)?;
+    let document = Document::read(upload).await?;
     let number = PhoneNumber::parse("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
-    let callerid = header_text("callerid", p.get("callerid").unwrap_or(""), 80)?;
-    let stationid = header_text("stationid", p.get("stationid").unwrap_or(""), 20)?;
+    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    let stationid = HeaderValue::in_variable("stationid", p.get("stationid").unwrap_or(""), 20)?;
     let outgoing = Outgoing {
-        upload,
+        document,
         number: &number,
-        callerid,
-        stationid,
+        callerid: callerid.as_str(),
+        stationid: stationid.as_str(),
         server: p.get("server"),
     };
     let dir = state.config.fax_dir();

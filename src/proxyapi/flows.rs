@@ -2,7 +2,8 @@
 //! every change reaches the tenant's nodes through the outbox in the same transaction (see
 //! [`crate::cluster::flows`] for what a flow is on a node).
 
-use super::live::{header_safe, writer};
+use super::live::writer;
+use crate::ami::HeaderValue;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::{flows, outbox};
 use crate::error::{internal, ApiError, ApiResult};
@@ -93,8 +94,9 @@ pub async fn set(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
     }
     let value = p
         .get("value")
-        .map(|v| header_safe("value", v, 80))
+        .map(|v| HeaderValue::new("value", v, 80))
         .transpose()?;
+    let value = value.as_ref().map(HeaderValue::as_str);
     let now = chrono::Utc::now().naive_utc();
     let txn = state.db.begin_write().await?;
     // Insert-or-keep, then update: two first SETFLOWs of one flow at once cannot collide.

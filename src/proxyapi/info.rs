@@ -53,7 +53,10 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
         "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
         "recordings" => {
-            let query = params.report(&recording::RECORDINGS)?;
+            let query = params.report(
+                &recording::RECORDINGS,
+                super::report_zone(state, caller).await?,
+            )?;
             Ok(Output::Stream(
                 recording::list(&state.db, caller, &query).await?,
             ))
@@ -65,7 +68,8 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         }
         "inforecording" => recording::info(&state.db, caller, &recording_id(params)?).await,
         "ivrlogs" => {
-            let query = params.report(&ivrlog::IVRLOGS)?;
+            let query =
+                params.report(&ivrlog::IVRLOGS, super::report_zone(state, caller).await?)?;
             Ok(Output::Stream(
                 ivrlog::list(&state.db, caller, &query).await?,
             ))
@@ -150,7 +154,7 @@ async fn extensions(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     table.rows = state.db.read_cells(&q, &text_with_ints(6, &[])).await?;
     if caller.principal.read_only {
         for row in &mut table.rows {
-            row[5] = row[5].as_ref().map(|_| "********".to_string());
+            crate::render::mask(&mut row[5]);
         }
     }
     Ok(Output::Table(table))

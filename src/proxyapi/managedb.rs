@@ -54,14 +54,13 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     }
     match action.as_str() {
         "list" if obj.crud => {
-            let scope = engine::scope(obj, caller)?;
-            let rows = engine::list(db, &scope, obj, params.get("filter")).await?;
+            let rows = engine::list(db, caller, obj, params.get("filter")).await?;
             Ok(engine::keyed(obj, rows))
         }
         "get" if obj.crud => {
-            let scope = engine::scope(obj, caller)?;
+            engine::scope(obj, caller)?;
             let id = params.required_id("objectid")?;
-            Ok(engine::record(obj, engine::get(db, &scope, obj, id).await?))
+            Ok(engine::record(obj, engine::get(db, caller, obj, id).await?))
         }
         "add" if obj.crud => {
             let w = engine::writer(caller, obj, Op::Add)?;

@@ -26,6 +26,17 @@ pub struct AppState {
     pub cluster: std::sync::Arc<crate::cluster::Cluster>,
     /// Failed CHECKAUTH / GETWEBRTCAUTH logins per client address.
     pub logins: crate::auth::throttle::Throttle,
+    /// Upload bytes in use by all requests, in KiB permits (`BodyLimits::upload_budget_bytes`).
+    pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// The zone a caller's reports use: its tenant's `TIMEZONE` (the global value for an admin
+/// without a tenant).
+pub(crate) async fn report_zone(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+) -> crate::error::ApiResult<chrono_tz::Tz> {
+    crate::settings::tenant_zone(&state.db.conn, caller.tenant.as_ref().map(|t| t.id)).await
 }
 
 /// A request on its way to its handler: authenticated, parameters merged.

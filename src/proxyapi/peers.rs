@@ -1,12 +1,14 @@
 //! Live reqtypes about devices (spec §5): CHANSIPPEERS, BLFS, REBOOT, UNREGISTER, SMS and
-//! INFO variable. A tenant key sees and touches only its own devices, named
-//! `<number>-<TENANT>` (spec §6), and only variables named after it or on its own channels.
+//! INFO variable. A tenant key sees and touches only its own stored devices, named
+//! `<number>-<TENANT>` (spec §6), and only variables named `<TENANT>-…` (globals or on its own
+//! channels).
 
-use super::live::{ami_error, connected, extension, header_safe, partial, send_to, writer};
-use crate::ami::{Action, AmiError, Message};
+use super::live::{ami_error, connected, extension, partial, send_to, writer};
+use crate::ami::{Action, AmiError, HeaderValue, Message};
 use crate::auth::{Caller, TenantRef};
 use crate::cdr::report::parse_when;
-use crate::cluster::live::{ask_all, channel_is_tenants, nodes_for, Answers};
+use crate::cluster::live::{ask_all, nodes_for, Answers};
+use crate::device::Visible;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::AppState;
@@ -16,14 +18,6 @@ use entity::{ex_extensions, sm_sms};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-
-/// Whether a device name (`103-ACME`) is one of the tenant's (`None`: an admin sees all).
-fn owns(code: Option<&str>, name: &str) -> bool {
-    code.is_none_or(|c| {
-        name.rsplit_once('-')
-            .is_some_and(|(_, t)| t.eq_ignore_ascii_case(c))
-    })
-}
 
 /// How telling an extension state is when nodes disagree: a device busy on one node is busy
 /// (unknown and unavailable tell least).
@@ -44,17 +38,17 @@ fn table(cols: &[&str], rows: Vec<Vec<String>>) -> Table {
     t
 }
 
-/// The PJSIP contacts on the given nodes of the devices `code` owns: (node, ContactList event).
+/// The PJSIP contacts on the given nodes of the devices the key may see: (node, ContactList event).
 async fn contacts(
     state: &AppState,
     nodes: &[crate::cluster::Node],
-    code: Option<&str>,
+    visible: &Visible,
 ) -> (Vec<(String, Message)>, Vec<String>) {
     let answers = ask_all(&state.cluster, nodes, || Action::new("PJSIPShowContacts")).await;
     let mut out = Vec::new();
     for (node, resp) in answers.ok {
         for e in resp.events {
-            if owns(code, e.get("Endpoint").unwrap_or("")) {
+            if visible.allows(e.get("Endpoint").unwrap_or("")) {
                 out.push((node.name.clone(), e));
             }
         }
@@ -141,11 +135,11 @@ fn peer_status(contact: Option<&Message>) -> String {
 /// endpoints and contacts of every node, config columns from Switchboard's own rows.
 pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     let t = caller.tenant.as_ref();
-    let code = t.map(|t| t.code.as_str());
     let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
+    let visible = Visible::load(&state.db.conn, t.map(|t| t.id)).await?;
     let (endpoints, (regs, regs_missing)) = futures_util::join!(
         ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowEndpoints")),
-        contacts(state, &nodes, code),
+        contacts(state, &nodes, &visible),
     );
     let Answers {
         ok, mut missing, ..
@@ -160,7 +154,7 @@ pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output
         .iter()
         .flat_map(|(_, r)| r.events.iter())
         .filter_map(|e| e.get("ObjectName"))
-        .filter(|n| owns(code, n))
+        .filter(|n| visible.allows(n))
         .map(str::to_string)
         .collect();
     names.sort();
@@ -175,7 +169,7 @@ pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output
     for (node, resp) in &ok {
         for e in &resp.events {
             let name = e.get("ObjectName").unwrap_or("");
-            if !owns(code, name) {
+            if !visible.allows(name) {
                 continue;
             }
             let mine: Vec<&Message> = regs
@@ -284,7 +278,8 @@ pub async fn reboot_or_unregister(
     // Every node is asked (one that does not answer is named); at least one must be up.
     let nodes = nodes_for(&state.cluster, Some(t.id)).await?;
     connected(nodes.clone())?;
-    let (found, missing) = contacts(state, &nodes, Some(&t.code)).await;
+    let visible = Visible::load(&state.db.conn, Some(t.id)).await?;
+    let (found, missing) = contacts(state, &nodes, &visible).await;
     let found: Vec<(String, Message)> = found
         .into_iter()
         .filter(|(_, c)| {
@@ -346,13 +341,14 @@ pub async fn sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
         .or(p.get("text"))
         .or(p.get("message"))
         .ok_or_else(|| ApiError::invalid("parameter 'body' is required"))?;
-    if body.trim().is_empty() || body.chars().count() > SMS_MAX {
+    if body.trim().is_empty() || crate::text::check_lines(body, SMS_MAX).is_err() {
         return Err(ApiError::invalid(format!(
-            "parameter 'body' must be 1 to {SMS_MAX} characters"
+            "parameter 'body' must be 1 to {SMS_MAX} characters (no control characters but newline and tab)"
         )));
     }
     let nodes = connected(nodes_for(&state.cluster, Some(t.id)).await?)?;
-    let (found, _) = contacts(state, &nodes, Some(&t.code)).await;
+    let visible = Visible::load(&state.db.conn, Some(t.id)).await?;
+    let (found, _) = contacts(state, &nodes, &visible).await;
     let node = found
         .iter()
         .find(|(_, c)| c.get("Endpoint") == Some(to.ex_username.as_str()) && reachable(c))
@@ -465,18 +461,36 @@ fn variable_name(v: &str) -> ApiResult<&str> {
     Ok(v)
 }
 
+/// Whether a tenant may read variable `name`: named `<CODE>-…` with its exact code before the
+/// first `-` (codes have no `-`, so `ACME-x` can never be tenant `ACME_X`'s, nor the reverse).
+fn tenants_variable(name: &str, code: &str) -> bool {
+    name.split_once('-')
+        .is_some_and(|(prefix, rest)| prefix.eq_ignore_ascii_case(code) && !rest.is_empty())
+}
+
 /// INFO variable: `variable` (a name) read with `Getvar`, on `channel` when given (the
 /// channel's node), else a global variable (the first node with a value; `server` picks
-/// one). A tenant reads only its own channels' variables and globals named `<TENANT>-…` or
-/// `<TENANT>_…` (the DIAL variables are `<TENANT>-name`).
+/// one). A tenant reads only variables named `<TENANT>-…` (the DIAL variables are
+/// `<TENANT>-name`), with or without `channel`, and only on its own channels: Asterisk
+/// answers a channel variable it does not find with the global of that name.
 pub async fn info_variable(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let name = variable_name(p.required("variable")?)?;
     let t = caller.tenant.as_ref();
+    if let Some(t) = t {
+        if !tenants_variable(name, &t.code) {
+            return Err(ApiError::invalid(format!(
+                "parameter 'variable': a variable of tenant {} is named {}-…",
+                t.code, t.code
+            )));
+        }
+    }
     let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
     connected(nodes.clone())?;
     if let Some(channel) = p.get("channel") {
-        let channel = header_safe("channel", channel.trim(), 120)?;
-        if t.is_some_and(|t| !channel_is_tenants(channel, &t.code)) {
+        let channel = HeaderValue::new("channel", channel.trim(), 120)?;
+        let channel = channel.as_str();
+        let visible = Visible::load(&state.db.conn, t.map(|t| t.id)).await?;
+        if !visible.allows(channel) {
             return Err(ApiError::NotFound(format!(
                 "parameter 'channel': no channel {channel} of tenant {}",
                 t.map(|t| t.code.as_str()).unwrap_or("")
@@ -495,17 +509,6 @@ pub async fn info_variable(state: &AppState, caller: &Caller, p: &Params) -> Api
             name: "value",
             value: Some(resp.get("Value").unwrap_or("").to_string()),
         });
-    }
-    if let Some(t) = t {
-        let owned = name.len() > t.code.len()
-            && name[..t.code.len()].eq_ignore_ascii_case(&t.code)
-            && matches!(name.as_bytes()[t.code.len()], b'-' | b'_');
-        if !owned {
-            return Err(ApiError::invalid(format!(
-                "parameter 'variable': a global variable of tenant {} is named {}-… or {}_…",
-                t.code, t.code, t.code
-            )));
-        }
     }
     let nodes: Vec<_> = match p.get("server").map(str::trim) {
         Some(server) => {
@@ -560,10 +563,18 @@ mod tests {
             uri_host_port("sip:u@[2001:db8::1]:5070;transport=udp"),
             ("2001:db8::1".into(), "5070".into())
         );
-        assert!(owns(Some("ACME"), "103-acme"));
-        assert!(!owns(Some("ACME"), "103-ACMEX"));
-        assert!(!owns(Some("ACME"), "trunk"));
         assert!(variable_name("SHELL(id)").is_err());
         assert!(variable_name("ACME-x").is_ok());
+        assert!(tenants_variable("ACME-x", "ACME"));
+        assert!(tenants_variable("acme-x", "ACME"));
+        for (name, code) in [
+            ("ACME_X-x", "ACME"),
+            ("ACME-x", "ACME_X"),
+            ("ACME_x", "ACME"),
+            ("ACME-", "ACME"),
+            ("BETA-x", "ACME"),
+        ] {
+            assert!(!tenants_variable(name, code), "{name} for {code}");
+        }
     }
 }

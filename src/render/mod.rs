@@ -5,9 +5,11 @@ use crate::error::{ApiError, ApiResult};
 use actix_web::web::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 
-pub use crate::output::{Cell, Output, RowStream, RowTemplate, Table};
+pub use crate::output::{mask, Cell, Output, RowStream, RowTemplate, Table, MASK};
+pub use crate::text::{xml_char, xml_safe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -425,7 +427,7 @@ fn plain(out: &Output) -> String {
         }
         // MANAGEDB rows: upstream answers JSON whatever the format, and clients parse it.
         Output::Keyed { .. } | Output::Record { .. } => json_text(out),
-        Output::Value { value, .. } => value.clone().unwrap_or_default(),
+        Output::Value { value, .. } => plain_cell(value.as_deref().unwrap_or("")).into_owned(),
         Output::Text(t) => t.clone(),
         Output::File(f) => file_label(f),
         Output::Reply { plain, .. } => plain.clone(),
@@ -443,9 +445,41 @@ fn plain_row(row: &[Cell], s: &mut String) {
         if i > 0 {
             s.push('|');
         }
-        s.push_str(cell.as_deref().unwrap_or(""));
+        s.push_str(&plain_cell(cell.as_deref().unwrap_or("")));
     }
     s.push('\n');
+}
+
+/// A cell as the plain format prints it: a control character (CR or LF would split the row
+/// and forge a line) becomes a space.
+pub fn plain_cell(v: &str) -> Cow<'_, str> {
+    if v.chars().any(char::is_control) {
+        Cow::Owned(
+            v.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(v)
+    }
+}
+
+/// Text as XML 1.0 element content: markup escaped, CR kept as `&#13;` (a parser would turn a
+/// raw one into LF), characters XML forbids replaced by U+FFFD so the document stays well formed.
+pub fn xml_text(v: &str) -> Cow<'_, str> {
+    let escaped = quick_xml::escape::escape(v);
+    if escaped.chars().all(|c| xml_char(c) && c != '\r') {
+        return escaped;
+    }
+    let mut s = String::with_capacity(escaped.len() + 8);
+    for c in escaped.chars() {
+        match c {
+            '\r' => s.push_str("&#13;"),
+            c if xml_char(c) => s.push(c),
+            _ => s.push('\u{FFFD}'),
+        }
+    }
+    Cow::Owned(s)
 }
 
 /// The rows of any output, as one table (for xml and csv).
@@ -506,13 +540,12 @@ const XML_HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n
 const XML_TAIL: &str = "</response>\n";
 
 fn xml_row(columns: &[String], row: &[Cell], s: &mut String) {
-    use quick_xml::escape::escape;
     use std::fmt::Write;
     s.push_str("<row>");
     for (name, cell) in columns.iter().zip(row) {
         // Writing into a String cannot fail.
         let _ = match cell {
-            Some(v) => write!(s, "<{name}>{}</{name}>", escape(v.as_str())),
+            Some(v) => write!(s, "<{name}>{}</{name}>", xml_text(v)),
             None => write!(s, "<{name} null=\"true\"/>"),
         };
     }
@@ -529,18 +562,42 @@ fn csv_body(out: &Output) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-/// One RFC 4180 record (quoted where needed), appended to `buf`.
+/// One RFC 4180 record (quoted where needed), appended to `buf`; every field goes through
+/// [`csv_cell`].
 fn csv_record<I, T>(buf: &mut Vec<u8>, fields: I)
 where
     I: IntoIterator<Item = T>,
-    T: AsRef<[u8]>,
+    T: AsRef<str>,
 {
     let mut w = csv::WriterBuilder::new()
         .buffer_capacity(512)
         .from_writer(buf);
     // Writing into a Vec cannot fail.
-    let _ = w.write_record(fields);
+    for f in fields {
+        let _ = w.write_field(csv_cell(f.as_ref()).as_bytes());
+    }
+    let _ = w.write_record(None::<&[u8]>);
     let _ = w.flush();
+}
+
+/// A CSV cell that a spreadsheet will not evaluate (formula injection, OWASP): a cell starting
+/// with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, unless it is a plain number
+/// (`+390612345`, `-5`, `-0.25`), which a spreadsheet reads as the number it is.
+pub fn csv_cell(v: &str) -> Cow<'_, str> {
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(v) {
+        Cow::Owned(format!("'{v}"))
+    } else {
+        Cow::Borrowed(v)
+    }
+}
+
+/// An optional sign, digits, and optionally a point and more digits.
+fn is_plain_number(v: &str) -> bool {
+    let unsigned = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac)
 }
 
 #[cfg(test)]
@@ -608,6 +665,38 @@ mod tests {
         .render(&Output::Table(table()));
         let body = String::from_utf8(xml.body).unwrap();
         assert!(body.contains("<b>&lt;&amp;&gt;</b>"), "{body}");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_evaluate_get_a_quote() {
+        for (cell, out) in [
+            ("=1+1", "'=1+1"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=x", "'\t=x"),
+            ("\r=x", "'\r=x"),
+            ("-", "'-"),
+            ("+", "'+"),
+            ("+390612345", "+390612345"),
+            ("-5", "-5"),
+            ("-0.25", "-0.25"),
+            ("12", "12"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(cell), out, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn plain_cells_stay_on_one_line_and_xml_stays_well_formed() {
+        assert_eq!(plain_cell("a\r\nb\u{1b}c"), "a  b c");
+        assert_eq!(
+            xml_text("a\u{1}\u{b}]]><\r\n\t\u{FFFF}é"),
+            "a\u{FFFD}\u{FFFD}]]&gt;&lt;&#13;\n\t\u{FFFD}é"
+        );
+        assert_eq!(xml_safe("<a>\u{1}</a>"), "<a>\u{FFFD}</a>");
     }
 
     #[test]

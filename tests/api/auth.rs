@@ -232,7 +232,7 @@ backend_tests! {
             assert_eq!(dids(key).get().await.text(), "[]");
             assert_eq!(dids(key).header("X-Forwarded-For", "10.9.8.7").get().await.text(), "[]");
         }
-        // Behind a trusted proxy the first forwarded address is the client.
+        // Behind a trusted (loopback) proxy the right-most untrusted forwarded address is the client.
         let proxied = ctx.extra_server(true).await;
         assert_eq!(
             dids(&elsewhere).on(&proxied).header("X-Forwarded-For", "10.9.8.7, 127.0.0.1").get().await.text(),
@@ -311,6 +311,62 @@ backend_tests! {
         }
         ctx.info(&fresh, Some("ACME"), "dids").get().await.is_too_bad();
         ctx.info(&ctx.rw, Some("ACME"), "dids").get().await.is_plain("");
+    }
+
+    /// Behind trusted proxies the client is the right-most `X-Forwarded-For` entry that is not a
+    /// trusted proxy: what a client writes at the left neither passes an allow-list nor moves
+    /// its failures to another address.
+    async fn forwarded_for_believes_only_trusted_proxies(ctx) {
+        let net = |s: &str| switchboard::auth::keys::parse_allow_list(s).unwrap();
+        let (_, office) = ctx.mint(KeySpec { tenant_id: Some(ctx.a.id), allow: net("10.1.2.0/24"), ..Default::default() }).await;
+        let dids = |key: &str, base: &str, xff: &str| {
+            ctx.info(key, Some("ACME"), "dids").fmt("json").on(base).header("X-Forwarded-For", xff)
+        };
+        let proxied = ctx.extra_server(true).await;
+        dids(&office, &proxied, "10.1.2.3, 203.0.113.9").get().await.is_json_error(AUTH_MSG);
+        assert_eq!(dids(&office, &proxied, "203.0.113.9, 10.1.2.3").get().await.text(), "[]");
+        // SWITCHBOARD_TRUSTED_PROXIES: a chain of configured proxies is walked back.
+        let config = switchboard::config::Config { trusted_proxies: net("127.0.0.0/8, 192.168.0.0/16"), ..ctx.config.clone() };
+        let chain = ctx.extra_server_with(config).await;
+        assert_eq!(dids(&office, &chain, "203.0.113.9, 10.1.2.3, 192.168.1.1").get().await.text(), "[]");
+        dids(&office, &chain, "10.1.2.3, 203.0.113.9, 192.168.1.1").get().await.is_json_error(AUTH_MSG);
+        // Rotating the left-most entry does not escape the throttle of the real address.
+        let (_, fresh) = ctx.mint(KeySpec { tenant_id: Some(ctx.a.id), ..Default::default() }).await;
+        for i in 0..21 {
+            let guess = format!("sbk_{i:048}");
+            dids(&guess, &proxied, &format!("10.0.0.{i}, 198.51.100.1")).get().await.is_json_error(AUTH_MSG);
+        }
+        dids(&fresh, &proxied, "10.0.0.99, 198.51.100.1").get().await.is_json_error(AUTH_MSG);
+        assert_eq!(dids(&fresh, &proxied, "198.51.100.2").get().await.text(), "[]");
+    }
+
+    /// Concurrent first uses of one key share one verification; concurrent guesses from one
+    /// address do at most the throttle's limit of work; a key whose bucket holds no key costs
+    /// a verification like any other (bucket occupancy does not show in the timing).
+    async fn verifications_are_shared_and_counted_before_the_work(ctx) {
+        use futures_util::future::join_all;
+        use switchboard::auth::KeyStore;
+        use switchboard::error::ApiError;
+        let store = KeyStore::new(ctx.db.conn.clone());
+        let (_, key) = ctx.mint(KeySpec { tenant_id: Some(ctx.a.id), ..Default::default() }).await;
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let results = join_all((0..32).map(|_| store.authenticate(&key, ip("192.0.2.1")))).await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(store.verifications(), 1);
+
+        let guesses: Vec<String> = (0..64).map(|i| format!("sbk_{i:048}")).collect();
+        let results = join_all(guesses.iter().map(|g| store.authenticate(g, ip("192.0.2.2")))).await;
+        assert!(results.iter().all(|r| matches!(r, Err(ApiError::Auth))));
+        let work = store.verifications() - 1;
+        assert!((1..=switchboard::auth::throttle::MAX_FAILURES as u64).contains(&work), "{work} verifications");
+
+        // The same wrong key presented 16 times at once: one verification.
+        let results = join_all((0..16).map(|_| store.authenticate("sbk_wrong-but-the-same", ip("192.0.2.3")))).await;
+        assert!(results.iter().all(|r| matches!(r, Err(ApiError::Auth))));
+        assert_eq!(store.verifications() - 1 - work, 1);
+        // The key is cached: no more verifications.
+        store.authenticate(&key, ip("192.0.2.4")).await.unwrap();
+        assert_eq!(store.verifications() - 1 - work, 1);
     }
 }
 

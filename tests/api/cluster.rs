@@ -203,6 +203,24 @@ fn expiries_of(users: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Sets the state and recording time (days ago) of the delivery of action `ob` to `node`.
+async fn age_delivery(ctx: &Ctx, ob: i32, node: i32, state: &str, days: i64) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let d = od_deliveries::Entity::find()
+        .filter(od_deliveries::Column::OdObId.eq(ob))
+        .filter(od_deliveries::Column::OdNoId.eq(node))
+        .one(&ctx.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut am: od_deliveries::ActiveModel = d.into();
+    am.od_state = Set(state.to_string());
+    am.od_updated = Set(Some(
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(days),
+    ));
+    am.update(&ctx.db.conn).await.unwrap();
+}
+
 async fn pending(ctx: &Ctx) -> i64 {
     ctx.count_where("od_deliveries", "od_state <> 'done'").await
 }
@@ -276,6 +294,56 @@ backend_tests! {
         // Four writes to 100 asked for the same three expiries: each sent once, then 101's.
         assert_eq!(expired(&server), expiries_of(&["100-ACME", "101-ACME"]));
         wait_pending(ctx, 0).await;
+        sb.stop().await;
+    }
+
+    /// Retention: a running server purges deliveries done longer ago than
+    /// OUTBOX_RETENTION_DAYS and the actions they leave without deliveries; pending, failed
+    /// and recent ones stay.
+    async fn delivered_outbox_rows_are_purged_after_the_retention(ctx) {
+        let (n1, n2) = (node(ctx, "n1").await, node(ctx, "n2").await);
+        let txn = ctx.db.begin_write().await.unwrap();
+        let actions: Vec<outbox::NodeAction> = (0..5)
+            .map(|i| outbox::NodeAction::new(format!("k{i}"), "QueueReload", &[]))
+            .collect();
+        outbox::record(&*txn, Some(ctx.a.id), &actions).await.unwrap();
+        txn.commit().await.unwrap();
+        let obs: Vec<i32> = ob_outbox::Entity::find().order_by_asc(ob_outbox::Column::ObId)
+            .all(&ctx.db.conn).await.unwrap().iter().map(|o| o.ob_id).collect();
+        assert_eq!(obs.len(), 5);
+        // 0: done on both nodes long ago (goes whole); 1: done on n1 long ago, pending on n2
+        // (the n1 delivery goes, the action stays); 2: done yesterday; 3: failed long ago;
+        // 4: pending, never tried.
+        for n in [n1, n2] {
+            age_delivery(ctx, obs[0], n, "done", 10).await;
+            age_delivery(ctx, obs[2], n, "done", 1).await;
+            age_delivery(ctx, obs[3], n, "failed", 10).await;
+        }
+        age_delivery(ctx, obs[1], n1, "done", 10).await;
+        let r = ctx.req().p("reqtype", "SETTING").p("key", &ctx.admin).p("action", "set")
+            .p("code", "OUTBOX_RETENTION_DAYS").p("value", "3").get().await;
+        r.is_plain("3");
+        assert_eq!(ctx.count("od_deliveries").await, 10);
+        let sb = Sb::start(ctx).await;
+        for _ in 0..200 {
+            if ctx.count("od_deliveries").await == 7 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left: Vec<(i32, i32, String)> = od_deliveries::Entity::find()
+            .order_by_asc(od_deliveries::Column::OdId).all(&ctx.db.conn).await.unwrap()
+            .into_iter().map(|d| (d.od_ob_id, d.od_no_id, d.od_state)).collect();
+        let want = vec![
+            (obs[1], n2, "pending".to_string()),
+            (obs[2], n1, "done".into()), (obs[2], n2, "done".into()),
+            (obs[3], n1, "failed".into()), (obs[3], n2, "failed".into()),
+            (obs[4], n1, "pending".into()), (obs[4], n2, "pending".into()),
+        ];
+        assert_eq!(left, want);
+        let kept: Vec<i32> = ob_outbox::Entity::find().order_by_asc(ob_outbox::Column::ObId)
+            .all(&ctx.db.conn).await.unwrap().iter().map(|o| o.ob_id).collect();
+        assert_eq!(kept, obs[1..].to_vec());
         sb.stop().await;
     }
 

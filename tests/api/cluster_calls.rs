@@ -30,6 +30,124 @@ fn rows(v: &Value) -> &Vec<Value> {
 }
 
 backend_tests! {
+    /// Device names are the server's (`<ex_number>-<CODE>`): no key can claim another tenant's,
+    /// and whose a channel or CDR is comes from the stored device, also for a row named before
+    /// that rule (`300-BETA`, `acme.front` held by ACME).
+    async fn device_names_are_the_servers_and_the_stored_device_tells_whose_a_call_is(ctx) {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use entity::ex_extensions as ex;
+        let (_, beta) = ctx.mint(KeySpec { tenant_id: Some(ctx.b.id), ..Default::default() }).await;
+        // Through the API: a name other than the server's is refused, the server's accepted.
+        for (key, tenant, number, name) in [
+            (&beta, "BETA", "301", "300-ACME"),
+            (&beta, "BETA", "301", "acme.front"),
+            (&ctx.rw, "ACME", "302", "302-BETA"),
+            (&ctx.rw, "ACME", "302", "302-acme"),
+        ] {
+            ctx.mdb(key, Some(tenant), "extension", "add").json(&json!({ "ex_number": number, "ex_username": name })).post().await
+                .is_error_starting("field 'ex_username' is set by the server");
+        }
+        assert_eq!(ctx.count("ex_extensions").await, 0);
+        assert_eq!(ctx.count("ps_endpoints").await, 0);
+        let echo = ctx.add(&ctx.rw, Some("ACME"), "extension", json!({ "ex_number": "302", "ex_username": "302-ACME" })).await;
+        assert_eq!(echo["ex_username"], "302-ACME");
+        let id = echo["ex_id"].as_str().map(|s| s.parse::<i32>().unwrap()).or(echo["ex_id"].as_i64().map(|i| i as i32)).unwrap();
+        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "update").id(id).json(&json!({ "ex_username": "acme.front" })).post().await
+            .is_error_starting("field 'ex_username' is set by the server");
+        // A new number renames the device (and its realtime rows).
+        ctx.mdb(&ctx.rw, Some("ACME"), "extension", "update").id(id).json(&json!({ "ex_number": "303" })).post().await;
+        assert_eq!(ctx.count_where("ex_extensions", "ex_username = '303-ACME' AND ex_number = '303'").await, 1);
+        assert_eq!(ctx.count_where("ps_endpoints", "id = '303-ACME'").await, 1);
+        assert_eq!(ctx.count_where("ps_endpoints", "id = '302-ACME'").await, 0);
+
+        // Rows named before the rule: ACME holds `300-BETA` and `acme.front`.
+        let legacy = |number: &'static str, name: &'static str| async move {
+            let row = ctx.ext(&ctx.a, number, json!({})).await;
+            let id = row["ex_id"].as_str().map(|s| s.parse::<i32>().unwrap()).or(row["ex_id"].as_i64().map(|i| i as i32)).unwrap();
+            let was = format!("{number}-ACME");
+            ex::Entity::update_many().col_expr(ex::Column::ExUsername, Expr::value(name))
+                .filter(ex::Column::ExId.eq(id)).exec(&ctx.db.conn).await.unwrap();
+            use entity::{ps_aors, ps_auths, ps_endpoints};
+            ps_endpoints::Entity::update_many().col_expr(ps_endpoints::Column::Id, Expr::value(name))
+                .col_expr(ps_endpoints::Column::Aors, Expr::value(name)).col_expr(ps_endpoints::Column::Auth, Expr::value(name))
+                .filter(ps_endpoints::Column::Id.eq(was.as_str())).exec(&ctx.db.conn).await.unwrap();
+            ps_auths::Entity::update_many().col_expr(ps_auths::Column::Id, Expr::value(name)).col_expr(ps_auths::Column::Username, Expr::value(name))
+                .filter(ps_auths::Column::Id.eq(was.as_str())).exec(&ctx.db.conn).await.unwrap();
+            ps_aors::Entity::update_many().col_expr(ps_aors::Column::Id, Expr::value(name))
+                .filter(ps_aors::Column::Id.eq(was.as_str())).exec(&ctx.db.conn).await.unwrap();
+        };
+        legacy("310", "300-BETA").await;
+        legacy("311", "acme.front").await;
+        let node = AmiServer::start().await;
+        {
+            let mut s = node.state();
+            s.channels.push(ami_server::Channel::new("PJSIP/300-BETA-00000001", "from-internal-ACME", "5551234"));
+            s.channels.push(ami_server::Channel::new("PJSIP/acme.front-00000002", "from-internal-ACME", "5551234"));
+        }
+        let sb = Sb::with_node(ctx, &node).await;
+        let channels = |key: &str, tenant: &str| sb.req(ctx, "CHANNELS", key, tenant).fmt("json").get();
+        let names = |v: Value| rows(&v).iter().map(|r| r["channel"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(channels(&beta, "BETA").await.json()), Vec::<String>::new());
+        assert_eq!(names(channels(&ctx.rw, "ACME").await.json()), ["PJSIP/300-BETA-00000001", "PJSIP/acme.front-00000002"]);
+        sb.req(ctx, "HANGUP", &beta, "BETA").p("channel", "PJSIP/300-BETA-00000001").get().await.is_error_starting("parameter 'channel'");
+        sb.req(ctx, "INFO", &beta, "BETA").p("info", "variable").p("variable", "BETA-x").p("channel", "PJSIP/300-BETA-00000001").get().await
+            .is_error_starting("parameter 'channel'");
+        assert!(node.received_named("Hangup").is_empty());
+        assert!(node.received_named("Getvar").is_empty());
+        sb.req(ctx, "HANGUP", &ctx.rw, "ACME").p("channel", "PJSIP/300-BETA-00000001").get().await.is_plain("Success|Channel Hungup|");
+        // Their CDRs are ACME's.
+        node.emit_cdr(&CdrEvent::answered("PJSIP/300-BETA-00000001", "PJSIP/trunk-00000003", "310", "5551234", "1795319990.1"));
+        node.emit_cdr(&CdrEvent::answered("PJSIP/acme.front-00000002", "PJSIP/trunk-00000004", "311", "5551234", "1795319990.2"));
+        wait_count(ctx, "cdr", "1 = 1", 2).await;
+        assert_eq!(ctx.count_where("cdr", &format!("te_id = {} AND direction = 'OUT'", ctx.a.id)).await, 2);
+        assert_eq!(ctx.count_where("cdr", "realsrc = '310' OR realsrc = '311'").await, 2);
+        // Such a row gets its server name at its next update.
+        let row = ex::Entity::find().filter(ex::Column::ExUsername.eq("300-BETA")).one(&ctx.db.conn).await.unwrap().unwrap();
+        let r = ctx.mdb(&ctx.rw, Some("ACME"), "extension", "update").id(row.ex_id).json(&json!({ "ex_name": "Renamed" })).post().await;
+        assert!(!r.is_any_error(), "{}", r.text());
+        assert_eq!(ctx.count_where("ex_extensions", "ex_username = '310-ACME' AND ex_name = 'Renamed'").await, 1);
+        assert_eq!(ctx.count_where("ps_endpoints", "id = '310-ACME'").await, 1);
+        assert_eq!(ctx.count_where("ps_endpoints", "id = '300-BETA'").await, 0);
+        // BETA may now have its own 300.
+        let mine = ctx.add(&beta, Some("BETA"), "extension", json!({ "ex_number": "300" })).await;
+        assert_eq!(mine["ex_username"], "300-BETA");
+        sb.stop().await;
+    }
+
+    /// DIAL values that would set further channel variables (`,`/`|`) or headers (CR/LF) are
+    /// refused naming the parameter, and nothing reaches the node.
+    async fn dial_refuses_values_that_would_forge_channel_variables(ctx) {
+        let node = AmiServer::start().await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        let sb = Sb::with_node(ctx, &node).await;
+        let dial = || sb.req(ctx, "DIAL", &ctx.rw, "ACME").p("source", "100").p("dest", "5551234");
+        for (name, value) in [
+            ("var", "x=1,TENANT=BETA,ORIGINATEID=forged"),
+            ("var", "x=1\r\nVariable: TENANT=BETA"),
+            ("destclid", "Bob,TENANT=BETA"),
+            ("destclid", "Bob|TENANT=BETA"),
+            ("destclid", "Bob\r\nVariable: TENANT=BETA"),
+            ("sourceclid", "Bob\r\nVariable: TENANT=BETA"),
+            ("account", "100-ACME\r\nVariable: TENANT=BETA"),
+        ] {
+            dial().p(name, value).get().await.is_error_starting(&format!("parameter '{name}'"));
+        }
+        assert!(node.received_named("Originate").is_empty());
+        assert_eq!(ctx.count("dc_dialcalls").await, 0);
+        // What is allowed still goes: a comma in the caller id name (not a variable).
+        dial().p("var", "x=1").p("destclid", "Bob").p("sourceclid", "\"Doe, John\" <100>").get().await;
+        let o = node.received_named("Originate");
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].get("CallerID"), Some("\"Doe, John\" <100>"));
+        let vars = o[0].get_all("Variable");
+        assert!(vars.contains(&"ACME-x=1") && vars.contains(&"DESTCLID=Bob"), "{vars:?}");
+        assert!(vars.iter().all(|v| !v.contains(',')), "{vars:?}");
+        assert_eq!(vars.iter().filter(|v| v.starts_with("TENANT=")).count(), 1);
+        assert_eq!(vars.iter().filter(|v| v.starts_with("ORIGINATEID=")).count(), 1);
+        sb.stop().await;
+    }
+
     /// IVR choices the dialplan reports (`UserEvent: SwitchboardIvr`) land in the IVR log once
     /// each; RESPONSEPATH reads a call's path back; another tenant sees nothing of it.
     async fn ivr_events_make_the_response_path(ctx) {

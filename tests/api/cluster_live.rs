@@ -268,7 +268,9 @@ backend_tests! {
         ]);
         let plain = sms(&ctx.ro, "ACME").p("number", "101").get().await.text();
         assert!(plain.starts_with("id|from|to|body|node|state|created\n"), "{plain}");
-        assert_eq!(plain.lines().count(), 1 + 2 * 2, "two rows of two lines (the body has a line break)");
+        // A plain row stays one line: the body's line break prints as a space (json keeps it).
+        assert_eq!(plain.lines().count(), 1 + 2, "two rows of one line each: {plain}");
+        assert!(plain.contains("|Hi 101, call me — ü|"), "{plain}");
         sms(&ctx.ro, "ACME").p("number", "999").fmt("json").get().await.is_json_text("[]");
         sms(&ctx.ro, "ACME").p("start", "2999-01-01").fmt("json").get().await.is_json_text("[]");
         sms(&ctx.ro, "ACME").p("end", "soon").get().await.is_error_starting("parameter 'end'");
@@ -314,11 +316,12 @@ backend_tests! {
             let mut s = servers[0].state();
             s.globals.insert("ACME-color".into(), "blue".into());
             s.globals.insert("BETA-secret".into(), "x".into());
+            s.globals.insert("ACME_X-secret".into(), "y".into());
             let mut c = Channel::new("PJSIP/100-ACME-00000001", "from-internal-ACME", "200");
-            c.vars.insert("FOO".into(), "bar".into());
+            c.vars.insert("ACME-foo".into(), "bar".into());
             s.channels.push(c);
             let mut b = Channel::new("PJSIP/100-BETA-00000002", "from-internal-BETA", "200");
-            b.vars.insert("FOO".into(), "beta".into());
+            b.vars.insert("ACME-foo".into(), "beta".into());
             s.channels.push(b);
             s.extension_states.insert(
                 "100@from-internal-ACME".into(),
@@ -330,7 +333,10 @@ backend_tests! {
         };
         info(&ctx.ro, Some("ACME"), "ACME-color").get().await.is_plain("blue");
         info(&ctx.ro, Some("ACME"), "ACME-color").fmt("json").get().await.is_json_text(r#"{"value":"blue"}"#);
-        info(&ctx.ro, Some("ACME"), "ACME_unset").get().await.is_plain("");
+        info(&ctx.ro, Some("ACME"), "ACME-unset").get().await.is_plain("");
+        // Only `<CODE>-…`: `ACME_…` could be tenant ACME_X's.
+        info(&ctx.ro, Some("ACME"), "ACME_X-secret").get().await.is_error_starting("parameter 'variable'");
+        info(&ctx.ro, Some("ACME"), "ACME_unset").get().await.is_error_starting("parameter 'variable'");
         info(&ctx.ro, Some("ACME"), "BETA-secret").get().await.is_error_starting("parameter 'variable'");
         info(&ctx.ro, Some("ACME"), "ACMEX").get().await.is_error_starting("parameter 'variable'");
         info(&ctx.admin, None, "SHELL(id)").get().await.is_error_starting("parameter 'variable'");
@@ -338,13 +344,19 @@ backend_tests! {
         info(&ctx.ro, Some("ACME"), "ACME-color").p("server", "n9").get().await.is_error_starting("parameter 'server'");
         let g = servers[0].received_named("Getvar");
         assert!(g.iter().all(|r| r.get("Variable") != Some("SHELL(id)")), "never sent");
-        // On a channel: the tenant's own channels only.
-        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-00000001").get().await.is_plain("bar");
-        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-BETA-00000002").get().await.is_error_starting("parameter 'channel'");
-        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-0000000f").get().await.is_error_starting("parameter 'channel'");
+        // On a channel: the tenant's own channels only, and the same name rule (a channel
+        // variable not found is answered with the global of that name).
+        info(&ctx.ro, Some("ACME"), "ACME-foo").p("channel", "PJSIP/100-ACME-00000001").get().await.is_plain("bar");
+        info(&ctx.ro, Some("ACME"), "ACME-foo").p("channel", "PJSIP/100-BETA-00000002").get().await.is_error_starting("parameter 'channel'");
+        info(&ctx.ro, Some("ACME"), "ACME-foo").p("channel", "PJSIP/100-ACME-0000000f").get().await.is_error_starting("parameter 'channel'");
+        let getvars = servers[0].received_named("Getvar").len();
+        for var in ["BETA-secret", "FOO", "ACME_X-secret"] {
+            info(&ctx.ro, Some("ACME"), var).p("channel", "PJSIP/100-ACME-00000001").get().await.is_error_starting("parameter 'variable'");
+        }
+        assert_eq!(servers[0].received_named("Getvar").len(), getvars, "nothing asked");
         info(&ctx.ro, Some("ACME"), "").get().await.is_error_starting("parameter 'variable'");
-        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-00000001\r\nAction: Hangup").get().await.is_error_starting("parameter 'channel'");
-        info(&ctx.ro, Some("ACME"), "FOO").p("channel", "PJSIP/100-ACME-00000001").fmt("json").get().await.is_json_text(r#"{"value":"bar"}"#);
+        info(&ctx.ro, Some("ACME"), "ACME-foo").p("channel", "PJSIP/100-ACME-00000001\r\nAction: Hangup").get().await.is_error_starting("parameter 'channel'");
+        info(&ctx.ro, Some("ACME"), "ACME-foo").p("channel", "PJSIP/100-ACME-00000001").fmt("json").get().await.is_json_text(r#"{"value":"bar"}"#);
 
         // INFO extstate answers as EXTSTATE does.
         let a = ctx.info(&ctx.ro, Some("ACME"), "extstate").on(&sb.base).p("ext", "100").fmt("json").get().await.json();

@@ -100,7 +100,7 @@ backend_tests! {
             ("did", "add", json!({ "di_number": "5551234", "di_maxchannels": 99999999999i64 }), "field 'di_maxchannels' must be an integer".into()),
             ("did", "add", json!({ "di_number": "5551234", "di_fax_email": "nope" }), "field 'di_fax_email' must be an e-mail address (or a comma-separated list)".into()),
             ("did", "add", json!({ "di_number": "5551234", "di_country": "+39" }), "field 'di_country' must be digits only".into()),
-            ("did", "add", json!({ "di_number": "5550100", "di_country": "39", "di_area": "02" }), "di_country/di_area/di_number '39'/'02'/'5550100' already exists".into()),
+            ("did", "add", json!({ "di_number": "5550100", "di_country": "39", "di_area": "02" }), "di_country/di_area/di_number: the value is already in use".into()),
             ("did", "update", json!({ "di_recording": "sometimes" }), "field 'di_recording' must be 'on' or '' (or yes/no)".into()),
             ("did", "update", json!({ "di_te_id": ctx.b.id }), "field 'di_te_id' of did is set by the server".into()),
         ];

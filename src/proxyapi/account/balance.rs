@@ -85,7 +85,7 @@ pub async fn balance(state: &AppState, caller: &Caller, params: &Params) -> ApiR
             caller.require_write("BALANCE add")?;
             let amount = parse_amount(params.required("amount")?)?;
             let description = params.get("description").unwrap_or("").trim();
-            if description.chars().count() > 255 || description.chars().any(char::is_control) {
+            if crate::text::check_line(description, 255).is_err() {
                 return Err(ApiError::invalid(
                     "parameter 'description' must be at most 255 characters without control characters",
                 ));

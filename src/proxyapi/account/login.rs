@@ -10,7 +10,7 @@
 //! token is accepted by CHECKAUTH / GETWEBRTCAUTH as `token=` instead of `password=`, and a
 //! `validity=ONCE` token is consumed by its first successful use.
 
-use crate::auth::{hash_secret, verify_secret, Caller};
+use crate::auth::{dummy_hash, verify_bounded, Caller};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::objects::extension::read_secret;
 use crate::output::Output;
@@ -23,7 +23,6 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
 /// How long an unused ONCE token stays valid.
 const ONCE_LIFETIME_HOURS: i64 = 24;
@@ -153,21 +152,12 @@ fn login_failed() -> ApiError {
     ApiError::invalid("authentication failed: wrong username, password or token")
 }
 
-/// A hash to verify against when the name is unknown, so that costs the same as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_secret("switchboard-dummy-password").unwrap_or_default())
-}
-
 async fn verify_password(login: Option<&Login>, password: &str) -> ApiResult<bool> {
     let hash = login
         .and_then(|l| l.hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
     let known = login.is_some_and(|l| l.hash.is_some());
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_secret(&password, &hash))
-        .await
-        .map_err(internal)?;
+    let ok = verify_bounded(password, &hash).await?;
     Ok(ok && known)
 }
 
@@ -221,9 +211,10 @@ pub async fn checkauth(
             "parameter 'password' (or 'token') is required",
         ));
     }
-    if state.logins.blocked(ip) {
+    // Counted before the work: concurrent guesses cannot all get in before the first fails.
+    let Some(attempt) = state.logins.attempt(ip) else {
         return Err(login_failed());
-    }
+    };
     let login = find_login(&state.db.conn, caller, username, webrtc).await?;
     let ok = match (password, &login) {
         (Some(p), _) => verify_password(login.as_ref(), p).await?,
@@ -231,9 +222,9 @@ pub async fn checkauth(
         (None, None) => false,
     };
     let Some(login) = login.filter(|_| ok) else {
-        state.logins.fail(ip);
         return Err(login_failed());
     };
+    attempt.succeeded();
     let (mut columns, mut row) = (Vec::new(), Vec::new());
     let mut put = |c: &str, v: String| {
         columns.push(c.to_string());

@@ -153,7 +153,7 @@ fn parse_values(known: &[(String, i32)], text: &str) -> ApiResult<Vec<Vec<(i32, 
                     Json::Number(n) => n.to_string(),
                     _ => return Err(at(format!("'{key}' must be a string"))),
                 };
-                if value.chars().count() > 190 || value.chars().any(char::is_control) {
+                if crate::text::check_line(&value, 190).is_err() {
                     return Err(at(format!(
                         "'{key}' must be at most 190 characters without control characters"
                     )));

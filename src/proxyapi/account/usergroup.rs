@@ -127,8 +127,7 @@ fn group_name(v: &str) -> ApiResult<&str> {
     let v = v.trim();
     // All digits would read as an id.
     if v.is_empty()
-        || v.chars().count() > 80
-        || v.chars().any(char::is_control)
+        || crate::text::check_line(v, 80).is_err()
         || v.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(ApiError::invalid(

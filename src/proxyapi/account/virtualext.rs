@@ -86,14 +86,14 @@ pub async fn virtualext(
             }
             if let Some(expected) = pin.filter(|p| !p.is_empty()) {
                 // Wrong PINs count like failed logins from the same address.
-                if state.logins.blocked(ip) {
+                let Some(attempt) = state.logins.attempt(ip) else {
                     return Err(wrong_pin(&virt.number));
-                }
+                };
                 let given = params.get("pin").unwrap_or("").trim();
                 if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-                    state.logins.fail(ip);
                     return Err(wrong_pin(&virt.number));
                 }
+                attempt.succeeded();
             }
             let mut already = Query::select();
             already

@@ -6,9 +6,10 @@ pub(crate) async fn visible_channels(
     state: &AppState,
     caller: &Caller,
 ) -> ApiResult<(Vec<LiveChannel>, Vec<String>)> {
-    let t = caller.tenant.as_ref();
-    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
-    Ok(live::channels(&state.cluster, &nodes, t.map(|t| t.code.as_str())).await)
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let nodes = nodes_for(&state.cluster, te_id).await?;
+    let visible = Visible::load(&state.db.conn, te_id).await?;
+    Ok(live::channels(&state.cluster, &nodes, &visible).await)
 }
 
 const CHANNEL_COLUMNS: &[(&str, &str)] = &[

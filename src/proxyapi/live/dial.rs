@@ -17,19 +17,22 @@ pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
     let dest = dest.as_str();
     let ext = extension(state, t, "source", source).await?;
     let channel = device(&ext, "source")?;
-    let mut vars = vec![format!("TENANT={}", t.code)];
-    if let Some(account) = p.get("account") {
-        header_safe("account", account, 80)?;
-        let owned = account
-            .rsplit_once('-')
-            .is_some_and(|(_, code)| code.eq_ignore_ascii_case(&t.code));
-        if !owned {
-            return Err(ApiError::invalid(format!(
-                "parameter 'account' must be an account of tenant {} (<number>-{})",
-                t.code, t.code
-            )));
+    let mut vars = vec![Variable::new("tenant", "TENANT", &t.code, 20)?];
+    let account = match p.get("account") {
+        Some(account) => {
+            let account = HeaderValue::new("account", account, 80)?;
+            let owned = DeviceName::parse(account.as_str())
+                .is_some_and(|d| d.code().eq_ignore_ascii_case(&t.code));
+            if !owned {
+                return Err(ApiError::invalid(format!(
+                    "parameter 'account' must be an account of tenant {} (<number>-{})",
+                    t.code, t.code
+                )));
+            }
+            Some(account)
         }
-    }
+        None => None,
+    };
     if let Some(var) = p.get("var") {
         for pair in var.split('|').filter(|v| !v.is_empty()) {
             let (name, value) = pair.split_once('=').ok_or_else(|| {
@@ -43,8 +46,12 @@ pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
                     "parameter 'var': names are letters, digits and '_' (at most 40)",
                 ));
             }
-            header_safe("var", value, 200)?;
-            vars.push(format!("{}-{name}={value}", t.code));
+            vars.push(Variable::new(
+                "var",
+                &format!("{}-{name}", t.code),
+                value,
+                200,
+            )?);
         }
     }
     let seconds = |name: &str, default: u32| -> ApiResult<u32> {
@@ -61,10 +68,14 @@ pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         }
     };
     let dialtimeout = seconds("dialtimeout", 30)?;
-    if let Some(limit) = p.get("timeout") {
+    if p.get("timeout").is_some() {
         let s = seconds("timeout", 1)?;
-        let _ = limit;
-        vars.push(format!("TIMEOUT(absolute)={s}"));
+        vars.push(Variable::new(
+            "timeout",
+            "TIMEOUT(absolute)",
+            &s.to_string(),
+            10,
+        )?);
     }
     for (flag, var) in [
         ("recording", "RECORDING"),
@@ -72,21 +83,21 @@ pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         ("nofollow", "NOFOLLOW"),
     ] {
         if p.flag(flag) {
-            vars.push(format!("{var}=yes"));
+            vars.push(Variable::new(flag, var, "yes", 3)?);
         }
     }
     if let Some(clid) = p.get("destclid") {
-        vars.push(format!("DESTCLID={}", header_safe("destclid", clid, 80)?));
+        vars.push(Variable::new("destclid", "DESTCLID", clid, 80)?);
     }
     let callerid = match p.get("sourceclid") {
-        Some(c) => header_safe("sourceclid", c, 80)?.to_string(),
-        None => dest.to_string(),
+        Some(c) => HeaderValue::new("sourceclid", c, 80)?,
+        None => HeaderValue::new("dest", dest, 40)?,
     };
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let device = (ext.ex_tech == "PJSIP").then_some(ext.ex_username.as_str());
     let node = crate::calls::pick_node(&state.cluster, t, p.get("server"), device).await?;
     let id = crate::calls::originate_id(&node.name);
-    vars.push(format!("ORIGINATEID={id}"));
+    vars.push(Variable::new("ORIGINATEID", "ORIGINATEID", &id, 120)?);
     let mut action = Action::new("Originate")
         .header("Channel", channel.clone())
         .header("Context", context)
@@ -95,11 +106,11 @@ pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         .header("CallerID", callerid)
         .header("Timeout", (dialtimeout * 1000).to_string())
         .header("Async", "true");
-    if let Some(account) = p.get("account") {
+    if let Some(account) = account {
         action.push("Account", account);
     }
     for v in vars {
-        action.push("Variable", v);
+        action.push_variable(v);
     }
     // Stored first: the id must find the call even if the answer is lost.
     let row = dc_dialcalls::ActiveModel {

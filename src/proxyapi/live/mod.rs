@@ -1,13 +1,14 @@
 //! The live reqtypes (spec §5): calls, channels, queues, agents, DND, peers — answered by the
-//! Asterisk nodes over AMI. A tenant key only sees and touches its own channels (by the channel
-//! naming rule of [`crate::cluster::live`]). Where a node does not answer, reads answer from the
+//! Asterisk nodes over AMI. A tenant key only sees and touches its own channels (those of its
+//! stored devices or its context: [`crate::device::Visible`]). Where a node does not answer, reads answer from the
 //! nodes that did and name the missing ones ([`Output::Partial`]).
 
-use crate::ami::{Action, AmiError};
+use crate::ami::{Action, AmiError, HeaderValue, Variable};
 use crate::auth::{Caller, TenantRef};
 use crate::calls::PhoneNumber;
 use crate::cluster::live::{self, ask_all, channel_device, nodes_for, LiveChannel};
 use crate::cluster::{outbox, Node};
+use crate::device::{DeviceName, Visible};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::AppState;
@@ -64,17 +65,6 @@ pub(crate) fn writer<'a>(caller: &'a Caller, what: &str) -> ApiResult<&'a Tenant
     caller.require_tenant(what)
 }
 
-/// A value that travels in an AMI header: no control characters (CR/LF would start a new
-/// header or action), bounded length.
-pub(crate) fn header_safe<'a>(name: &str, v: &'a str, max: usize) -> ApiResult<&'a str> {
-    if v.len() > max || v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!(
-            "parameter '{name}' must be at most {max} characters without control characters"
-        )));
-    }
-    Ok(v)
-}
-
 /// An extension of the tenant by number (also accepts `103-TENANT`).
 pub(crate) async fn extension(
     state: &AppState,
@@ -83,8 +73,8 @@ pub(crate) async fn extension(
     value: &str,
 ) -> ApiResult<ex_extensions::Model> {
     let value = value.trim();
-    let num = match value.rsplit_once('-') {
-        Some((n, code)) if code.eq_ignore_ascii_case(&t.code) => n,
+    let num = match DeviceName::parse(value) {
+        Some(d) if d.code().eq_ignore_ascii_case(&t.code) => d.number(),
         Some(_) => {
             return Err(ApiError::NotFound(format!(
                 "parameter '{name}': no extension {value} in tenant {}",
@@ -142,10 +132,10 @@ pub(crate) fn ami_error(e: AmiError) -> ApiError {
 // ----- peers and states -----
 
 pub async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = caller.tenant.as_ref();
-    let nodes = nodes_for(&state.cluster, t.map(|t| t.id)).await?;
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let nodes = nodes_for(&state.cluster, te_id).await?;
+    let visible = Visible::load(&state.db.conn, te_id).await?;
     let answers = ask_all(&state.cluster, &nodes, || Action::new("PJSIPShowContacts")).await;
-    let suffix = t.map(|t| format!("-{}", t.code.to_ascii_lowercase()));
     let mut obj = Map::new();
     let mut plain = Vec::new();
     let mut total = 0usize;
@@ -159,11 +149,7 @@ pub async fn countpeers(state: &AppState, caller: &Caller) -> ApiResult<Output> 
                     .eq_ignore_ascii_case("Unavailable")
             })
             .filter_map(|e| e.get("Endpoint"))
-            .filter(|ep| {
-                suffix
-                    .as_ref()
-                    .is_none_or(|s| ep.to_ascii_lowercase().ends_with(s.as_str()))
-            })
+            .filter(|ep| visible.allows(ep))
             .collect();
         peers.sort_unstable();
         peers.dedup();

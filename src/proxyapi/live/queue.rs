@@ -192,7 +192,7 @@ pub async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
                 None | Some("ALL") | Some("all") => None,
                 Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
             };
-            let reason = header_safe("pausereason", p.get("pausereason").unwrap_or(""), 80)?;
+            let reason = HeaderValue::new("pausereason", p.get("pausereason").unwrap_or(""), 80)?;
             let pause = action == "pause";
             let missing = on_every_node(state, t, || {
                 let mut a = Action::new("QueuePause")
@@ -201,8 +201,8 @@ pub async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
                 if let Some(q) = &queue {
                     a.push("Queue", q.clone());
                 }
-                if pause && !reason.is_empty() {
-                    a.push("Reason", reason);
+                if pause && !reason.as_str().is_empty() {
+                    a.push("Reason", reason.as_str());
                 }
                 a
             })

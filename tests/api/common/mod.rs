@@ -268,13 +268,24 @@ impl Ctx {
 
     /// Another server on the same database, e.g. with other settings; returns its base URL.
     /// It is stopped with the context.
-    pub async fn extra_server(&self, trust_forwarded_for: bool) -> String {
+    /// `behind_proxy`: loopback is a trusted proxy (`SWITCHBOARD_TRUST_FORWARDED_FOR=1`).
+    pub async fn extra_server(&self, behind_proxy: bool) -> String {
+        let trusted_proxies = if behind_proxy {
+            switchboard::auth::forwarded::loopback()
+        } else {
+            Vec::new()
+        };
+        self.extra_server_with(Config {
+            trusted_proxies,
+            ..self.config.clone()
+        })
+        .await
+    }
+
+    /// Another server on the same database with these settings; returns its base URL.
+    pub async fn extra_server_with(&self, config: Config) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let config = Config {
-            trust_forwarded_for,
-            ..self.config.clone()
-        };
         let server = serve(AppState::new(self.db.clone(), config), listener).unwrap();
         self.extra.borrow_mut().push(server.handle());
         actix_rt::spawn(server);
