@@ -225,6 +225,7 @@ impl ReportQuery {
     /// name); errors name the parameter.
     pub fn parse<'a>(
         report: &'static Report,
+        zone: Tz,
         get: impl Fn(&str) -> Option<&'a str>,
     ) -> ApiResult<Self> {
         let range = DateRange::parse(get("start"), get("end"))?;

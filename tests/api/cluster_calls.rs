@@ -82,8 +82,8 @@ backend_tests! {
         let node = AmiServer::start().await;
         {
             let mut s = node.state();
-            s.channels.push(ami_server::Channel::new("PJSIP/300-BETA-00000001", "from-internal-ACME", "5551234"));
-            s.channels.push(ami_server::Channel::new("PJSIP/acme.front-00000002", "from-internal-ACME", "5551234"));
+            s.channels.push(crate::ami_server::Channel::new("PJSIP/300-BETA-00000001", "from-internal-ACME", "5551234"));
+            s.channels.push(crate::ami_server::Channel::new("PJSIP/acme.front-00000002", "from-internal-ACME", "5551234"));
         }
         let sb = Sb::with_node(ctx, &node).await;
         let channels = |key: &str, tenant: &str| sb.req(ctx, "CHANNELS", key, tenant).fmt("json").get();
