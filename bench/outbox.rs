@@ -6,7 +6,7 @@
 //! `OUTBOX_BENCH_DATABASE_URL=postgres://…/db` (an empty database) to measure another backend.
 //! `OUTBOX_BENCH_N` sets the number of actions (default 10000).
 
-#[path = "../tests/ami_server/mod.rs"]
+#[path = "../tests/api/ami_server/mod.rs"]
 mod ami_server;
 
 use ami_server::{AmiServer, SECRET, USERNAME};

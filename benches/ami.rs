@@ -8,7 +8,7 @@
 //!
 //! `AMI_BENCH_N` sets the number of actions of the throughput runs (default 30000).
 
-#[path = "../tests/ami_server/mod.rs"]
+#[path = "../tests/api/ami_server/mod.rs"]
 mod ami_server;
 
 use std::time::{Duration, Instant};

@@ -4,30 +4,20 @@ use crate::auth::{Caller, KeyStore, Role, TenantRef};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::proxyapi::{help, info, live, managedb, params};
+pub use crate::proxyapi::AppState;
+use crate::proxyapi::{help, params};
 use crate::render::{Callback, Format, Output, Rendering};
 use actix_web::{dev::Server, http::header, web, App, HttpRequest, HttpResponse, HttpServer};
 use std::net::{IpAddr, TcpListener};
 
-pub struct AppState {
-    pub db: Db,
-    pub keys: KeyStore,
-    pub config: Config,
-    pub help: String,
-    /// Asterisk nodes: connections, outbox dispatcher (started by the `serve` command).
-    pub cluster: std::sync::Arc<crate::cluster::Cluster>,
-    /// Failed CHECKAUTH / GETWEBRTCAUTH logins per client address.
-    pub logins: crate::auth::throttle::Throttle,
-    /// Upload bytes in use by all requests, in KiB permits (`BodyLimits::upload_budget_bytes`).
-    pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
-}
-
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
+        let cluster = crate::cluster::Cluster::new(db.clone());
+        subscribe(&cluster);
         AppState {
             keys: KeyStore::new(db.conn.clone()),
             help: help::text(),
-            cluster: crate::cluster::Cluster::new(db.clone()),
+            cluster,
             logins: Default::default(),
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 config.limits.upload_budget_bytes >> 10,
@@ -36,6 +26,31 @@ impl AppState {
             config,
         }
     }
+}
+
+/// Where domain parts react to each other, they meet here, once: the node events each part
+/// handles, and the background tasks that run with the cluster.
+fn subscribe(cluster: &crate::cluster::Cluster) {
+    use crate::calls::{dialer, fax};
+    use crate::cdr::{events as cdr_events, ivrlog};
+    let router = &cluster.events;
+    let tenants = std::sync::Arc::new(cdr_events::TenantCache::default());
+    router.on("Cdr", move |e| {
+        let tenants = tenants.clone();
+        Box::pin(async move {
+            let stored = [dialer::on_cdr_stored as cdr_events::CdrStored];
+            cdr_events::on_cdr(&e.db, &e.node, &e.message, &tenants, &stored).await
+        })
+    });
+    router.on(fax::USER_EVENT_KEY, |e| Box::pin(fax::on_user_event(e)));
+    router.on(&format!("UserEvent:{}", ivrlog::IVR_USER_EVENT), |e| {
+        Box::pin(async move {
+            ivrlog::record_ivr_event(&e.db, &e.node, e.message.headers())
+                .await
+                .map(|_| ())
+        })
+    });
+    cluster.on_start(dialer::spawn_dialer);
 }
 
 /// Start serving on an already bound listener.
@@ -185,20 +200,7 @@ fn respond(
 /// The reqtype of a request, if it is one this server serves (`help` included).
 fn served_reqtype(p: &params::Params) -> ApiResult<String> {
     let reqtype = p.required_word("reqtype")?;
-    let served = matches!(
-        reqtype.as_str(),
-        "help"
-            | "managedb"
-            | "info"
-            | "setting"
-            | "cdr"
-            | "mediafile"
-            | "fax"
-            | "campaign"
-            | "responsepath"
-    ) || live::SERVED.contains(&reqtype.as_str())
-        || crate::account::REQTYPES.contains(&reqtype.as_str());
-    if !served {
+    if reqtype != "help" && crate::proxyapi::reqtype(&reqtype).is_none() {
         return Err(ApiError::UnknownReqtype(
             p.get("reqtype").unwrap_or_default().trim().to_string(),
         ));
@@ -213,28 +215,21 @@ async fn dispatch(
     caller: Option<Caller>,
 ) -> ApiResult<Output> {
     let reqtype = served_reqtype(p)?;
-    if reqtype == "help" {
+    let Some(entry) = crate::proxyapi::reqtype(&reqtype) else {
         return Ok(Output::Text(state.help.clone()));
-    }
+    };
     let caller = match caller {
         Some(caller) => caller,
         None => authenticate(state, req, p).await?,
     };
-    match reqtype.as_str() {
-        "managedb" => managedb::handle(state, &caller, p).await,
-        "info" => info::handle(state, &caller, p).await,
-        "setting" => crate::settings::handle(state, &caller, p).await,
-        "cdr" => crate::proxyapi::cdr::handle(state, &caller, p).await,
-        "mediafile" => crate::objects::mediafile::reqtype(state, &caller, p).await,
-        "fax" => crate::calls::fax::handle(state, &caller, p).await,
-        "campaign" => crate::calls::campaign::handle(state, &caller, p).await,
-        "responsepath" => crate::cdr::ivrlog::response_path(&state.db, &caller, p).await,
-        live if live::SERVED.contains(&live) => live::handle(state, &caller, p, live).await,
-        r if crate::account::REQTYPES.contains(&r) => {
-            crate::account::handle(state, &caller, p, r, client_ip(state, req)).await
-        }
-        other => Err(ApiError::UnknownReqtype(other.to_string())),
-    }
+    let request = crate::proxyapi::Request {
+        state,
+        caller: &caller,
+        params: p,
+        reqtype: entry.name,
+        ip: client_ip(state, req),
+    };
+    (entry.handler)(&request).await
 }
 
 fn client_ip(state: &AppState, req: &HttpRequest) -> IpAddr {
@@ -289,15 +284,7 @@ async fn authenticate_key(
 }
 
 async fn tenant_by_code(state: &AppState, code: &str) -> ApiResult<TenantRef> {
-    use entity::te_tenants;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    te_tenants::Entity::find()
-        .filter(te_tenants::Column::TeCode.eq(code.to_ascii_uppercase()))
-        .one(&state.db.conn)
+    crate::db::tenant_by_code(&state.db.conn, code)
         .await?
-        .map(|t| TenantRef {
-            id: t.te_id,
-            code: t.te_code,
-        })
         .ok_or(ApiError::WrongTenant)
 }

@@ -2,15 +2,13 @@
 
 use crate::auth::keys::{self, NewKey};
 use crate::auth::{Caller, Principal, Role};
-use crate::db::Db;
+use crate::db::{tenant_id, Db};
 use crate::error::ApiError;
-use crate::objects::{engine, tenant::TENANT};
-use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::objects::{engine, input, tenant::TENANT, Op};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use entity::{ak_apikeys, te_tenants};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 
 #[derive(Parser)]
 #[command(
@@ -142,15 +140,6 @@ fn fail(msg: impl std::fmt::Display) -> ApiError {
     ApiError::invalid(msg.to_string())
 }
 
-pub async fn tenant_id(db: &Db, code: &str) -> Result<i32, ApiError> {
-    te_tenants::Entity::find()
-        .filter(te_tenants::Column::TeCode.eq(code.to_ascii_uppercase()))
-        .one(&db.conn)
-        .await?
-        .map(|t| t.te_id)
-        .ok_or_else(|| fail(format!("no tenant with code '{code}'")))
-}
-
 fn parse_expiry(s: &str) -> Result<NaiveDateTime, ApiError> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| {
@@ -175,15 +164,14 @@ pub async fn add_tenant(
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
     }
-    let jsondata = data.to_string();
-    let params = Params::from_pairs([("jsondata", jsondata.as_str())]);
-    match engine::add(db, &cli_admin(), &TENANT, &params).await? {
-        Output::Record { row: Some(row), .. } => row[0]
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| fail("tenant not created")),
-        _ => Err(fail("tenant not created")),
-    }
+    let w = engine::writer(&cli_admin(), &TENANT, Op::Add)?;
+    let input = input::from_json(
+        &TENANT,
+        Op::Add,
+        data.as_object().unwrap_or(&Default::default()),
+    )?;
+    let row = engine::add(db, &w, &TENANT, input).await?;
+    row.id("te_id").ok_or_else(|| fail("tenant not created"))
 }
 
 pub async fn run_tenant(db: &Db, cmd: TenantCmd) -> Result<(), ApiError> {

@@ -1,7 +1,7 @@
 //! Settings, from the environment, with defaults that run out of the box.
 
-use crate::proxyapi::params::BodyLimits;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://switchboard.db?mode=rwc";
 pub const DEFAULT_DATA_DIR: &str = "switchboard-data";
@@ -107,4 +107,36 @@ fn trusted_proxies_from_env() -> Result<Vec<ipnet::IpNet>, String> {
         }
     }
     Ok(trusted)
+}
+
+/// Limits on what a request may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Form bodies (url-encoded, and text parts of multipart).
+    pub form_bytes: usize,
+    /// Uploaded files, all parts together.
+    pub upload_bytes: usize,
+    /// What is read of a body before its key is checked: a larger body must carry the key in
+    /// the query string or within this head.
+    pub head_bytes: usize,
+    /// A body must keep coming: after `body_grace`, at least `min_body_rate` bytes per second on
+    /// average, or the request is answered with an error and the connection closed.
+    pub body_grace: Duration,
+    pub min_body_rate: u64,
+    /// The upload bytes all requests together may hold at once (handlers read files into
+    /// memory): beyond it, uploads wait for their turn (up to `body_grace`).
+    pub upload_budget_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            form_bytes: 1 << 20,
+            upload_bytes: 32 << 20,
+            head_bytes: 16 << 10,
+            body_grace: Duration::from_secs(10),
+            min_body_rate: 16 << 10,
+            upload_budget_bytes: 48 << 20,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! plus the write discipline each backend needs.
 
 use crate::error::{internal, ApiResult};
-use crate::render::Cell;
+use crate::output::Cell;
 pub use crate::sqlite_reader::CellType;
 use crate::sqlite_reader::SqliteReader;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -343,5 +343,41 @@ mod tests {
                 d.format("%Y-%m-%d %H:%M:%S").to_string()
             );
         }
+    }
+}
+
+/// The value of a `SELECT COUNT(*) …` query.
+pub async fn count(conn: &impl ConnectionTrait, q: SelectStatement) -> ApiResult<i64> {
+    let row = conn
+        .query_one(&q)
+        .await?
+        .ok_or_else(|| internal("count returned no row"))?;
+    row.try_get_by_index::<i64>(0).map_err(internal)
+}
+
+/// The tenant with this code (codes are stored upper-case), or none.
+pub async fn tenant_by_code(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> ApiResult<Option<crate::auth::TenantRef>> {
+    use entity::te_tenants;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    Ok(te_tenants::Entity::find()
+        .filter(te_tenants::Column::TeCode.eq(code.to_ascii_uppercase()))
+        .one(conn)
+        .await?
+        .map(|t| crate::auth::TenantRef {
+            id: t.te_id,
+            code: t.te_code,
+        }))
+}
+
+/// The id of the tenant with this code; an unknown code is an error naming it (the CLI's).
+pub async fn tenant_id(db: &Db, code: &str) -> ApiResult<i32> {
+    match tenant_by_code(&db.conn, code).await? {
+        Some(t) => Ok(t.id),
+        None => Err(crate::error::ApiError::invalid(format!(
+            "no tenant with code '{code}'"
+        ))),
     }
 }

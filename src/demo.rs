@@ -4,9 +4,7 @@ use crate::auth::keys::{self, NewKey};
 use crate::auth::{Caller, Principal, Role, TenantRef};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::objects::{self, engine, ActionCx};
-use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::objects::{self, engine};
 use entity::{ak_apikeys, te_tenants};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -97,51 +95,35 @@ async fn seed(db: &Db) -> Result<(), ApiError> {
         ("104", "Support"),
     ] {
         let data = serde_json::json!({ "ex_number": number, "ex_name": name, "ex_voicemail": "on",
-            "password": format!("demo-{number}-{}", keys::generate_key()[4..16].to_string()) })
-        .to_string();
-        let out = engine::add(
-            db,
-            &caller,
-            extension,
-            &Params::from_pairs([("jsondata", data.as_str())]),
-        )
-        .await?;
-        if let (None, Output::Record { row: Some(row), .. }) = (&first_ext, &out) {
-            first_ext = row[0].clone();
-        }
+            "password": format!("demo-{number}-{}", keys::generate_key()[4..16].to_string()) });
+        let row = add(db, &caller, extension, data).await?;
+        first_ext = first_ext.or(row.id("ex_id"));
     }
     let mut first_did = None;
     for (number, comment) in [("5550100", "Main number"), ("5550101", "Support line")] {
-        let data = serde_json::json!({ "di_country": "1", "di_area": "555", "di_number": number, "di_comment": comment }).to_string();
-        let out = engine::add(
-            db,
-            &caller,
-            did,
-            &Params::from_pairs([("jsondata", data.as_str())]),
-        )
-        .await?;
-        if let (None, Output::Record { row: Some(row), .. }) = (&first_did, &out) {
-            first_did = row[0].clone();
-        }
+        let data = serde_json::json!({ "di_country": "1", "di_area": "555", "di_number": number, "di_comment": comment });
+        let row = add(db, &caller, did, data).await?;
+        first_did = first_did.or(row.id("di_id"));
     }
     if let (Some(ext), Some(did_id)) = (first_ext, first_did) {
-        let dest = objects::find("destination")
-            .ok_or_else(|| crate::error::internal("no destination object"))?;
-        let data = format!("[\"EXT-{ext}\",\"HANGUP\"]");
-        let params = Params::from_pairs([
-            ("typesrc", "DID"),
-            ("typeidsrc", did_id.as_str()),
-            ("jsondata", data.as_str()),
-        ]);
-        let config = crate::config::Config::from_env().map_err(ApiError::invalid)?;
-        let cx = ActionCx {
-            db,
-            config: &config,
-            caller: &caller,
-            params: &params,
-            obj: dest,
-        };
-        dest.behavior.action(&cx, "replace").await?;
+        let items = [
+            serde_json::json!(format!("EXT-{ext}")),
+            serde_json::json!("HANGUP"),
+        ];
+        objects::destination::set_destinations(db, &caller, "DID", did_id, &items).await?;
     }
     Ok(())
+}
+
+/// Add a row through the registry's engine, as MANAGEDB add would.
+async fn add(
+    db: &Db,
+    caller: &Caller,
+    obj: &'static objects::Object,
+    data: serde_json::Value,
+) -> Result<objects::Row, ApiError> {
+    let w = engine::writer(caller, obj, objects::Op::Add)?;
+    let fields = data.as_object().cloned().unwrap_or_default();
+    let input = objects::input::from_json(obj, objects::Op::Add, &fields)?;
+    engine::add(db, &w, obj, input).await
 }

@@ -11,17 +11,7 @@ use std::io::SeekFrom;
 use std::path::{Component, Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-/// A file to send as the response body.
-#[derive(Debug, Clone)]
-pub struct FileBody {
-    /// An absolute path already checked with [`resolve_inside`].
-    pub path: PathBuf,
-    pub content_type: String,
-    /// The name offered to the client (`Content-Disposition`).
-    pub filename: Option<String>,
-    /// `inline` (play in the browser) rather than `attachment` (download).
-    pub inline: bool,
-}
+pub use crate::output::FileBody;
 
 /// The checks that need no file system: one relative name made of normal components.
 fn check_relative(relative: &str) -> ApiResult<&Path> {
@@ -386,8 +376,16 @@ pub static MEDIA: FileStore = FileStore {
     table: "me_mediafiles",
     column: "me_sha256",
     tenant_col: "me_te_id",
-    path: crate::media::relative,
+    path: content_path,
 };
+
+/// The path of content `sha256` under the media store's root (checked to be 64 hex digits).
+pub(crate) fn content_path(sha256: &str) -> ApiResult<String> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(crate::error::internal(format!("not a sha256: {sha256:?}")));
+    }
+    Ok(format!("{}/{sha256}", &sha256[..2]))
+}
 
 /// The voicemail spool: message rows hold the path under the spool.
 pub static VOICEMAIL: FileStore = FileStore {
@@ -484,7 +482,7 @@ async fn collect_store(
         used.expr(Expr::cust("COUNT(*)"))
             .from(store.table)
             .and_where(Expr::col(store.column).eq(name.clone()));
-        let unused = crate::objects::engine::count(&*txn, used).await? == 0;
+        let unused = crate::db::count(&*txn, used).await? == 0;
         // A name that could never be served, or a file already gone: nothing to remove.
         if let (true, true, Ok(rel)) = (unused, root.is_dir(), (store.path)(&name)) {
             match resolve_inside(&root, &rel) {

@@ -1,8 +1,8 @@
 //! Switchboard: a multi-tenant hosted-PBX admin server speaking the MiRTA ProxyAPI.
-pub mod account;
 pub mod agi;
 pub mod ami;
 pub mod app;
+pub mod args;
 pub mod auth;
 pub mod calls;
 pub mod cdr;
@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod media;
 pub mod objects;
+pub mod output;
 pub mod proxyapi;
 pub mod render;
 pub mod routing;

@@ -22,7 +22,7 @@
 //! Anything else is refused; so is content over [`MAX_BYTES`].
 
 use crate::error::{internal, ApiResult};
-use crate::files::{resolve_inside, resolve_new_inside};
+use crate::files::{content_path as relative, resolve_inside, resolve_new_inside};
 use std::path::Path;
 
 /// The largest media file accepted (16 MiB: about 35 minutes of 8 kHz WAV).
@@ -145,15 +145,6 @@ pub fn digests(bytes: &[u8]) -> (String, String) {
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)),
         hex::encode(<md5::Md5 as md5::Digest>::digest(bytes)),
     )
-}
-
-/// The store-relative name of content `sha256` (checked to be 64 hex digits).
-/// The path of content `sha256` under the store's root.
-pub(crate) fn relative(sha256: &str) -> ApiResult<String> {
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(internal(format!("not a sha256: {sha256:?}")));
-    }
-    Ok(format!("{}/{sha256}", &sha256[..2]))
 }
 
 /// The path of stored content, or a miss.

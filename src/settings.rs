@@ -1,4 +1,4 @@
-//! `reqtype=SETTING`: named, typed settings, per tenant or global.
+//! Named, typed settings, per tenant or global (`reqtype=SETTING`).
 //!
 //! [`SETTINGS`] is the one list of settings the server knows; anything else is an error naming
 //! the code. To add a setting, add one line to it (code, label, level, type, default), with
@@ -13,12 +13,10 @@
 //! code or the label, case-insensitively), `value` for `set`. `get`/`set`/`reset` answer the
 //! effective value (plain: the bare value; json: `{"<CODE>":"<value>"}`).
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
-use crate::proxyapi::params::Params;
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::ConnectionTrait;
 
@@ -189,29 +187,6 @@ pub fn find(name: &str) -> Option<&'static Setting> {
         .find(|s| s.code.eq_ignore_ascii_case(name) || s.name.eq_ignore_ascii_case(name))
 }
 
-fn named(params: &Params) -> ApiResult<&'static Setting> {
-    let (param, given) = match (params.get("code"), params.get("name")) {
-        (Some(c), _) => ("code", c),
-        (None, Some(n)) => ("name", n),
-        (None, None) => {
-            return Err(ApiError::invalid(
-                "parameter 'code' (or 'name') is required",
-            ))
-        }
-    };
-    find(given).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "parameter '{param}': unknown setting '{}' (known: {})",
-            given.trim(),
-            SETTINGS
-                .iter()
-                .map(|s| s.code)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
-}
-
 /// The stored value of `code` for exactly this tenant id (0 = global), if any.
 async fn stored(conn: &impl ConnectionTrait, code: &str, te_id: i32) -> ApiResult<Option<String>> {
     let mut q = Query::select();
@@ -242,7 +217,7 @@ pub async fn value(
     effective(conn, s, tenant).await
 }
 
-async fn effective(
+pub async fn effective(
     conn: &impl ConnectionTrait,
     s: &Setting,
     tenant: Option<i32>,
@@ -258,7 +233,7 @@ async fn effective(
 }
 
 /// Where a read or write of `s` by `caller` lands: the tenant id (0 = global).
-fn target(caller: &Caller, s: &Setting, writing: bool) -> ApiResult<i32> {
+pub fn target(caller: &Caller, s: &Setting, writing: bool) -> ApiResult<i32> {
     match (s.level, &caller.tenant) {
         (Global, _) if writing => caller.require_admin().map(|_| 0),
         (Global, _) => Ok(0),
@@ -301,51 +276,31 @@ pub async fn store(db: &Db, code: &str, tenant: Option<i32>, value: &str) -> Api
     Ok(())
 }
 
-fn answer(s: &'static Setting, value: String) -> Output {
-    Output::Value {
-        name: s.code,
-        value: Some(value),
+/// SETTING set (`Some(value)`) or reset (`None`) where `caller` writes `s`: the effective value
+/// after the change.
+pub async fn change(
+    db: &Db,
+    caller: &Caller,
+    s: &'static Setting,
+    value: Option<&str>,
+) -> ApiResult<String> {
+    let te_id = target(caller, s, true)?;
+    let txn = db.begin_write().await?;
+    if let Some(raw) = value {
+        let v = s
+            .normalize(raw)
+            .map_err(|e| ApiError::invalid(format!("parameter 'value' for {}: {e}", s.code)))?;
+        upsert(&*txn, te_id, s.code, v).await?;
+    } else {
+        let mut del = Query::delete();
+        del.from_table("st_settings")
+            .and_where(Expr::col("st_te_id").eq(te_id))
+            .and_where(Expr::col("st_code").eq(s.code));
+        txn.execute(&del).await?;
     }
-}
-
-pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let action = params.word("action").unwrap_or_else(|| "get".into());
-    let db = &state.db;
-    let tenant = caller.tenant.as_ref().map(|t| t.id);
-    match action.as_str() {
-        "get" => {
-            let s = named(params)?;
-            Ok(answer(s, effective(&db.conn, s, tenant).await?))
-        }
-        "list" => list(state, caller).await,
-        "set" | "reset" => {
-            let s = named(params)?;
-            caller.require_write(&format!("SETTING {action}"))?;
-            let te_id = target(caller, s, true)?;
-            let txn = db.begin_write().await?;
-            if action == "set" {
-                let raw = params
-                    .get("value")
-                    .ok_or_else(|| ApiError::invalid("parameter 'value' is required"))?;
-                let v = s.normalize(raw).map_err(|e| {
-                    ApiError::invalid(format!("parameter 'value' for {}: {e}", s.code))
-                })?;
-                upsert(&*txn, te_id, s.code, v).await?;
-            } else {
-                let mut del = Query::delete();
-                del.from_table("st_settings")
-                    .and_where(Expr::col("st_te_id").eq(te_id))
-                    .and_where(Expr::col("st_code").eq(s.code));
-                txn.execute(&del).await?;
-            }
-            let v = effective(&*txn, s, (te_id != 0).then_some(te_id)).await?;
-            txn.commit().await?;
-            Ok(answer(s, v))
-        }
-        other => Err(ApiError::invalid(format!(
-            "parameter 'action': '{other}' is not one of get, set, reset, list"
-        ))),
-    }
+    let v = effective(&*txn, s, (te_id != 0).then_some(te_id)).await?;
+    txn.commit().await?;
+    Ok(v)
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -368,7 +323,7 @@ pub fn help_rows() -> Vec<serde_json::Value> {
 }
 
 /// Every setting with its effective value for the caller's scope.
-async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
+pub async fn list(db: &Db, caller: &Caller) -> ApiResult<Output> {
     let tenant = caller.tenant.as_ref().map(|t| t.id);
     let mut table = Table::new(
         ["code", "name", "level", "type", "value", "default"]
@@ -381,11 +336,24 @@ async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
             Some(s.name.into()),
             Some(level_name(s.level).into()),
             Some(s.type_name()),
-            Some(effective(&state.db.conn, s, tenant).await?),
+            Some(effective(&db.conn, s, tenant).await?),
             Some(s.default.into()),
         ]);
     }
     Ok(Output::Table(table))
+}
+
+/// The zone a tenant's reports use (`None`: the global setting). A stored value that is no
+/// zone (accepted by an older, looser check) reads as UTC rather than failing every report.
+pub async fn tenant_zone(
+    conn: &impl ConnectionTrait,
+    tenant: Option<i32>,
+) -> ApiResult<chrono_tz::Tz> {
+    let name = value(conn, "TIMEZONE", tenant).await?;
+    Ok(crate::time::zone(&name).unwrap_or_else(|| {
+        tracing::warn!(?tenant, zone = %name, "stored TIMEZONE is not a time zone: using UTC");
+        chrono_tz::Tz::UTC
+    }))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! and the caller uses sea-orm instead, so results never depend on which path ran.
 
 use crate::error::{internal, ApiResult};
-use crate::render::Cell;
+use crate::output::Cell;
 use futures_util::stream::{BoxStream, StreamExt};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How a column is turned into text: the same rules as [`crate::objects::engine::cell`].
+/// How a column is turned into text: the same rules as the registry engine's `cell`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellType {
     Int,

@@ -1,7 +1,9 @@
 //! What a client may store as text. One rule for every text field: no control character
 //! (they break XML exports, split plain rows and forge lines). Multi-line text (CDR templates,
 //! message bodies) may hold `\n` and `\t`, nothing else. The renderers escape on output too
-//! (`crate::render`), for rows that reached the database another way.
+//! (the renderers), for rows that reached the database another way.
+
+use std::borrow::Cow;
 
 /// Whether `c` may appear in one-line text.
 pub fn line_char(c: char) -> bool {
@@ -59,5 +61,24 @@ mod tests {
             assert!(check_lines(bad, 20).is_err(), "{bad:?}");
         }
         assert!(check_line("abc", 2).is_err());
+    }
+}
+
+/// Whether XML 1.0 allows `c` at all (not even a character reference may carry the others).
+pub fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Text that may end up in an XML document written by a template: characters XML 1.0 forbids
+/// become U+FFFD (the template decides the markup, so nothing else is escaped).
+pub fn xml_safe(v: &str) -> Cow<'_, str> {
+    if v.chars().all(xml_char) {
+        Cow::Borrowed(v)
+    } else {
+        Cow::Owned(
+            v.chars()
+                .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
+                .collect(),
+        )
     }
 }

@@ -3,24 +3,12 @@
 //! times in the tenant's `TIMEZONE` setting (an IANA name, default `UTC`); an admin without a
 //! tenant gets the global value of that setting.
 
-use crate::error::ApiResult;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
-use sea_orm::ConnectionTrait;
 
 /// An IANA zone by name (`UTC`, `Europe/Rome`).
 pub fn zone(name: &str) -> Option<Tz> {
     name.trim().parse().ok()
-}
-
-/// The zone a tenant's reports use (`None`: the global setting). A stored value that is no
-/// zone (accepted by an older, looser check) reads as UTC rather than failing every report.
-pub async fn tenant_zone(conn: &impl ConnectionTrait, tenant: Option<i32>) -> ApiResult<Tz> {
-    let name = crate::settings::value(conn, "TIMEZONE", tenant).await?;
-    Ok(zone(&name).unwrap_or_else(|| {
-        tracing::warn!(?tenant, zone = %name, "stored TIMEZONE is not a time zone: using UTC");
-        Tz::UTC
-    }))
 }
 
 /// A wall-clock time in `tz` as UTC. A time that happens twice (autumn) is the first of the

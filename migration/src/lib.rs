@@ -37,3 +37,19 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// The URL of database `name` on the server of `url` (`scheme://user@host:port/db?params`):
+/// the test harnesses create a database per run next to the one they were given.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let base = base[host_start..]
+        .find('/')
+        .map_or(base, |i| &base[..host_start + i]);
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{base}/{name}{query}")
+}

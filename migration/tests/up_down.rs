@@ -5,7 +5,7 @@
 //! `SWITCHBOARD_TEST_POSTGRES_URL` / `SWITCHBOARD_TEST_MYSQL_URL` point at a server (any
 //! database on it): a uniquely named database is created for the run and dropped afterwards.
 
-use migration::{Migrator, MigratorTrait};
+use migration::{with_database, Migrator, MigratorTrait};
 use sea_orm::{
     prelude::DateTime, sea_query::ColumnType, ActiveModelBehavior, ActiveModelTrait, ColumnTrait,
     ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityName, EntityTrait,
@@ -114,21 +114,6 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Replaces the database name in a `scheme://user@host:port/db?params` URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = base[host_start..]
-        .find('/')
-        .map_or(base, |i| &base[..host_start + i]);
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{base}/{name}{query}")
-}
-
 /// Runs `exercise` on a fresh, uniquely named database of the server at `$env`, if set.
 async fn on_server(env: &str) {
     let Ok(admin_url) = std::env::var(env) else {
@@ -170,11 +155,19 @@ async fn sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(switchboard_test_postgres),
+    ignore = "SWITCHBOARD_TEST_POSTGRES_URL is not set"
+)]
 async fn postgres() {
     on_server("SWITCHBOARD_TEST_POSTGRES_URL").await;
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(switchboard_test_mysql),
+    ignore = "SWITCHBOARD_TEST_MYSQL_URL is not set"
+)]
 async fn mysql() {
     on_server("SWITCHBOARD_TEST_MYSQL_URL").await;
 }

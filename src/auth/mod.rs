@@ -54,6 +54,15 @@ impl Caller {
         }
     }
 
+    /// The tenant a request is about; an admin key must name one with `tenant=`.
+    pub fn require_tenant(&self, what: &str) -> ApiResult<&TenantRef> {
+        self.tenant.as_ref().ok_or_else(|| {
+            ApiError::invalid(format!(
+                "parameter 'tenant' is required for {what} with an admin key"
+            ))
+        })
+    }
+
     /// Refuse every write for a read-only key.
     pub fn require_write(&self, what: &str) -> ApiResult<()> {
         if self.principal.read_only {

@@ -1,5 +1,5 @@
-//! `reqtype=FAX`: `action=send` (multipart `filename`: a PDF or TIFF, `number`), `list`,
-//! `download` (`id`); INFO `fax` is the same list.
+//! Faxes: send (reqtype FAX `action=send`, multipart `filename`: a PDF or TIFF, `number`),
+//! list, download (`id`); INFO `fax` is the same list.
 //!
 //! A fax is stored under the fax directory as `<TENANT>/<uuid>.<pdf|tif>` (the client's file
 //! name is kept for display only, never used as a path), recorded in `fx_faxes`, and handed to a
@@ -19,19 +19,20 @@
 //! (from the user event); `failed` also when the call is not answered; `refused` when the node
 //! refused the Originate; `unknown` when its outcome never came.
 
-use super::{on_outcome, originate, originate_id, phone_number, pick_node, Outcome};
-use crate::ami::{HeaderValue, Variable};
-use crate::app::AppState;
-use crate::auth::{Caller, TenantRef};
+use super::{on_outcome, originate, originate_id, pick_node, Outcome, PhoneNumber};
+use crate::ami::Variable;
+use crate::args::Upload;
+use crate::auth::TenantRef;
 use crate::cluster::events::Event;
-use crate::db::CellType;
+use crate::cluster::Cluster;
+use crate::db::{CellType, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::files::{resolve_inside, resolve_new_inside, FileBody};
-use crate::proxyapi::params::Params;
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use entity::fx_faxes;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::path::Path;
 use std::time::Duration;
 
 /// The largest fax document accepted.
@@ -52,60 +53,77 @@ pub fn kind_of(bytes: &[u8]) -> Option<(&'static str, &'static str, &'static str
     }
 }
 
-pub async fn handle(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    match p.word("action").as_deref().unwrap_or("list") {
-        "send" => send(state, caller, p).await,
-        "list" => list(state, caller, p).await,
-        "download" => download(state, caller, p).await,
-        other => Err(ApiError::invalid(format!(
-            "parameter 'action': '{other}' is not one of send, list, download"
-        ))),
-    }
-}
-
-fn tenant(caller: &Caller) -> ApiResult<&TenantRef> {
-    caller
-        .tenant
-        .as_ref()
-        .ok_or_else(|| ApiError::invalid("parameter 'tenant' is required for FAX send"))
-}
-
 /// The client's name, for display: no path, no control characters, at most 190 characters.
 fn display_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     base.chars().filter(|c| !c.is_control()).take(190).collect()
 }
 
-async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    caller.require_write("FAX send")?;
-    let t = tenant(caller)?;
-    let upload = p.files.get("filename").ok_or_else(|| {
-        ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
-    })?;
-    if upload.len() > MAX_BYTES as u64 {
-        return Err(ApiError::invalid(format!(
-            "parameter 'filename': the document is larger than {} MiB",
-            MAX_BYTES >> 20
-        )));
+/// A document to fax: a PDF or TIFF of at most [`MAX_BYTES`].
+pub struct Document {
+    /// The client's file name (for display only).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub kind: &'static str,
+    pub ext: &'static str,
+}
+
+impl Document {
+    /// The uploaded file, checked; errors name parameter `filename`.
+    pub async fn read(upload: &Upload) -> ApiResult<Document> {
+        if upload.len() > MAX_BYTES as u64 {
+            return Err(ApiError::invalid(format!(
+                "parameter 'filename': the document is larger than {} MiB",
+                MAX_BYTES >> 20
+            )));
+        }
+        let bytes = upload.bytes().await?;
+        let (kind, ext, _) = kind_of(&bytes).ok_or_else(|| {
+            ApiError::invalid("parameter 'filename' must be a PDF or TIFF document")
+        })?;
+        Ok(Document {
+            filename: upload.filename.clone(),
+            bytes,
+            kind,
+            ext,
+        })
     }
-    let bytes = upload.bytes().await?;
-    let (kind, ext, _) = kind_of(&bytes)
-        .ok_or_else(|| ApiError::invalid("parameter 'filename' must be a PDF or TIFF document"))?;
-    let number = phone_number("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
-    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
-    let stationid = HeaderValue::in_variable("stationid", p.get("stationid").unwrap_or(""), 20)?;
-    let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
-    let node = pick_node(&state.cluster, t, p.get("server"), None).await?;
+}
+
+/// A fax to send, checked at the edge: the document, the number, and the caller id and
+/// station id as AMI header values.
+pub struct Outgoing<'a> {
+    pub document: Document,
+    pub number: &'a PhoneNumber,
+    pub callerid: &'a str,
+    pub stationid: &'a str,
+    /// The node to send through (else one is picked).
+    pub server: Option<&'a str>,
+}
+
+/// Store the document and hand it to a node; answers the fax's row.
+pub async fn send(
+    db: &Db,
+    cluster: &Cluster,
+    fax_dir: &Path,
+    t: &TenantRef,
+    fax: Outgoing<'_>,
+) -> ApiResult<Output> {
+    let doc = &fax.document;
+    let (kind, ext) = (doc.kind, doc.ext);
+    let (number, callerid, stationid) = (fax.number.as_str(), fax.callerid, fax.stationid);
+    let (_, context) = crate::objects::extension::tenant_context(&db.conn, t.id).await?;
+    let node = pick_node(cluster, t, fax.server, None).await?;
     let id = originate_id(&node.name);
     let stored = format!("{}/{}.{ext}", t.code, uuid::Uuid::new_v4().simple());
-    let path = resolve_new_inside(&state.config.fax_dir(), &stored)?;
+    let path = resolve_new_inside(fax_dir, &stored)?;
     // Built before anything is stored: a value it refuses leaves nothing behind.
     let action = crate::ami::Action::new("Originate")
         .header("Channel", format!("Local/{number}@{context}"))
         .header("Context", FAX_CONTEXT)
         .header("Exten", "s")
         .header("Priority", "1")
-        .header("CallerID", callerid.as_str())
+        .header("CallerID", callerid)
         .header("Timeout", "60000")
         .variable(Variable::new("tenant", "TENANT", &t.code, 20)?)
         .variable(Variable::new("FAXID", "FAXID", &id, 120)?)
@@ -116,13 +134,8 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
             1000,
         )?)
         .variable(Variable::new("FAXTYPE", "FAXTYPE", kind, 20)?)
-        .variable(Variable::new(
-            "stationid",
-            "FAXSTATIONID",
-            stationid.as_str(),
-            20,
-        )?);
-    tokio::fs::write(&path, &bytes)
+        .variable(Variable::new("stationid", "FAXSTATIONID", stationid, 20)?);
+    tokio::fs::write(&path, &doc.bytes)
         .await
         .map_err(crate::error::internal)?;
     let now = chrono::Utc::now().naive_utc();
@@ -133,10 +146,10 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         fx_callerid: Set(callerid.to_string()),
         fx_stationid: Set(stationid.to_string()),
         fx_status: Set("queued".into()),
-        fx_name: Set(display_name(&upload.filename)),
+        fx_name: Set(display_name(&doc.filename)),
         fx_file: Set(stored),
         fx_type: Set(kind.into()),
-        fx_size: Set(bytes.len() as i32),
+        fx_size: Set(doc.bytes.len() as i32),
         fx_pages: Set(0),
         fx_node: Set(node.name.clone()),
         fx_originateid: Set(id.clone()),
@@ -146,7 +159,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         fx_updated: Set(None),
         ..Default::default()
     };
-    let row = match row.insert(&state.db.conn).await {
+    let row = match row.insert(&db.conn).await {
         Ok(row) => row,
         Err(e) => {
             let _ = tokio::fs::remove_file(&path).await;
@@ -156,7 +169,7 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
     let sent = originate(
         &node.client,
         action,
-        state.cluster.settings.action_timeout,
+        cluster.settings.action_timeout,
         Duration::from_secs(120),
     )
     .await;
@@ -167,13 +180,19 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         Err(e) => ("unknown", e.to_string()),
     };
     if status != "queued" {
-        set_status(&state.db.conn, row.fx_id, "queued", status, &message).await?;
+        set_status(&db.conn, row.fx_id, "queued", status, &message).await?;
     }
     match sent {
         Ok(pending) => {
-            let db = state.db.clone();
-            on_outcome("FAX", pending, move |o| Box::pin(record_outcome(db, id, o)));
-            list_one(state, caller, row.fx_id).await
+            let outcome_db = db.clone();
+            on_outcome("FAX", pending, move |o| {
+                Box::pin(record_outcome(outcome_db, id, o))
+            });
+            let only = Filter {
+                id: Some(row.fx_id),
+                ..Filter::default()
+            };
+            list(db, Some(t), &only).await
         }
         Err(e) => Err(ApiError::Conflict(format!(
             "fax {} {status}: {e}",
@@ -301,37 +320,34 @@ const COLUMNS: &[&str] = &[
     "fx_updated",
 ];
 
-/// The caller's faxes (an admin without `tenant=`: every tenant's), newest first; `id`,
-/// `status` and `direction` filter.
-pub async fn list(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+/// Which faxes a list shows (each lower-cased text must match exactly).
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub id: Option<i32>,
+    pub status: Option<String>,
+    pub direction: Option<String>,
+}
+
+/// The faxes of `tenant` (`None`: an admin's view of every tenant), newest first.
+pub async fn list(db: &Db, tenant: Option<&TenantRef>, filter: &Filter) -> ApiResult<Output> {
     let mut q = Query::select();
     q.columns(COLUMNS.iter().copied())
         .from(fx_faxes::Entity)
         .order_by(fx_faxes::Column::FxId, Order::Desc);
-    if let Some(t) = &caller.tenant {
+    if let Some(t) = tenant {
         q.and_where(Expr::col(fx_faxes::Column::FxTeId).eq(t.id));
     }
-    if let Some(id) = p.id("id")? {
+    if let Some(id) = filter.id {
         q.and_where(Expr::col(fx_faxes::Column::FxId).eq(id));
     }
-    for (param, col) in [
-        ("status", fx_faxes::Column::FxStatus),
-        ("direction", fx_faxes::Column::FxDirection),
+    for (value, col) in [
+        (&filter.status, fx_faxes::Column::FxStatus),
+        (&filter.direction, fx_faxes::Column::FxDirection),
     ] {
-        if let Some(v) = p.get(param) {
+        if let Some(v) = value {
             q.and_where(Expr::col(col).eq(v.trim().to_ascii_lowercase()));
         }
     }
-    table(state, &q).await
-}
-
-async fn list_one(state: &AppState, caller: &Caller, id: i32) -> ApiResult<Output> {
-    let id = id.to_string();
-    let p = Params::from_pairs([("id", id.as_str())]);
-    list(state, caller, &p).await
-}
-
-async fn table(state: &AppState, q: &sea_orm::sea_query::SelectStatement) -> ApiResult<Output> {
     let types: Vec<CellType> = COLUMNS
         .iter()
         .map(|c| match *c {
@@ -340,22 +356,25 @@ async fn table(state: &AppState, q: &sea_orm::sea_query::SelectStatement) -> Api
             _ => CellType::Text,
         })
         .collect();
-    let rows = state.db.read_cells(q, &types).await?;
-    let mut t = Table::new(COLUMNS.iter().map(|c| c.to_string()).collect());
-    t.rows = rows;
-    Ok(Output::Table(t))
+    let rows = db.read_cells(&q, &types).await?;
+    let mut table = Table::new(COLUMNS.iter().map(|c| c.to_string()).collect());
+    table.rows = rows;
+    Ok(Output::Table(table))
 }
 
-async fn download(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let id = p
-        .id("id")?
-        .ok_or_else(|| ApiError::invalid("parameter 'id' is required"))?;
+/// The document of fax `id` of `tenant` (`None`: any tenant's), as an attachment.
+pub async fn download(
+    db: &Db,
+    fax_dir: &Path,
+    tenant: Option<&TenantRef>,
+    id: i32,
+) -> ApiResult<Output> {
     let mut find = fx_faxes::Entity::find().filter(fx_faxes::Column::FxId.eq(id));
-    if let Some(t) = &caller.tenant {
+    if let Some(t) = tenant {
         find = find.filter(fx_faxes::Column::FxTeId.eq(t.id));
     }
     let row = find
-        .one(&state.db.conn)
+        .one(&db.conn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("parameter 'id': no fax {id}")))?;
     let (_, ext, content_type) = match row.fx_type.as_str() {
@@ -364,7 +383,7 @@ async fn download(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
     }
     .ok_or_else(|| crate::error::internal("fax type"))?;
     Ok(Output::File(FileBody {
-        path: resolve_inside(&state.config.fax_dir(), &row.fx_file)?,
+        path: resolve_inside(fax_dir, &row.fx_file)?,
         content_type: content_type.into(),
         filename: Some(format!("fax-{}.{ext}", row.fx_id)),
         inline: false,

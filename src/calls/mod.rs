@@ -7,6 +7,7 @@
 //! call to be picked up, and the caller records the outcome when it comes.
 
 pub mod campaign;
+pub mod dialer;
 pub mod fax;
 
 use crate::ami::{Action, AmiError, Client, Message};
@@ -220,19 +221,36 @@ pub fn originate_id(node: &str) -> String {
     )
 }
 
-/// A phone number as dialled: digits, `*`, `#`, a leading `+`; at most 40.
-pub fn phone_number<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
-    let v = v.trim();
-    let ok = !v.is_empty()
-        && v.len() <= 40
-        && v.chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == '*' || c == '#' || (c == '+' && i == 0));
-    if ok {
-        Ok(v)
-    } else {
-        Err(crate::error::ApiError::invalid(format!(
-            "parameter '{name}' must be a phone number (digits, '*', '#', a leading '+')"
-        )))
+/// A phone number as dialled: digits, `*`, `#`, a leading `+`; at most 40 characters. The one
+/// check of every number a request dials (DIAL, TRANSFER, FAX, CAMPAIGN).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parameter `name`'s value, trimmed; an error names the parameter.
+    pub fn parse(name: &str, v: &str) -> ApiResult<PhoneNumber> {
+        let v = v.trim();
+        let ok = !v.is_empty()
+            && v.len() <= 40
+            && v.chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_digit() || c == '*' || c == '#' || (c == '+' && i == 0));
+        if ok {
+            Ok(PhoneNumber(v.to_string()))
+        } else {
+            Err(crate::error::ApiError::invalid(format!(
+                "parameter '{name}' must be a phone number (digits, '*', '#', a leading '+')"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

@@ -10,7 +10,6 @@
 use super::import::{number, time};
 use super::{enrich, store, CdrFields, Tenants};
 use crate::ami::Message;
-use crate::cluster::events::Event;
 use crate::error::{ApiError, ApiResult};
 use entity::{cdr, dc_dialcalls};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -70,23 +69,39 @@ impl TenantCache {
     }
 }
 
+/// What else reacts to a stored CDR leg, in the transaction that stores it: `(node, the
+/// uniqueids of the call)`. Subscribed at start-up in app.rs (the campaign dialer frees the
+/// call's slot), so this module does not call upward.
+pub type CdrStored = for<'a> fn(
+    &'a sea_orm::DatabaseTransaction,
+    &'a str,
+    &'a [String],
+) -> futures_util::future::BoxFuture<'a, ApiResult<()>>;
+
 /// The `Cdr` event handler: store the leg and link it to the call that placed it.
-pub async fn on_cdr(e: Event, tenants: &TenantCache) -> ApiResult<()> {
-    let f = fields(&e.message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
-    let mut record = enrich(&f, &e.node, &*tenants.get(&e.db.conn, TENANTS_TTL).await?);
+/// `node` is the name of the node that sent `message`.
+pub async fn on_cdr(
+    db: &crate::db::Db,
+    node: &str,
+    message: &Message,
+    tenants: &TenantCache,
+    stored: &[CdrStored],
+) -> ApiResult<()> {
+    let f = fields(message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
+    let mut record = enrich(&f, node, &*tenants.get(&db.conn, TENANTS_TTL).await?);
     if record.cdr.te_id == 0 {
-        let fresh = tenants.get(&e.db.conn, Duration::from_secs(1)).await?;
-        record = enrich(&f, &e.node, &fresh);
+        let fresh = tenants.get(&db.conn, Duration::from_secs(1)).await?;
+        record = enrich(&f, node, &fresh);
     }
     let ids: Vec<String> = [&f.uniqueid, &f.linkedid]
         .into_iter()
         .filter(|s| !s.is_empty())
         .cloned()
         .collect();
-    let txn = e.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     if record.cdr.originateid.is_empty() {
         if let Some(dial) = dc_dialcalls::Entity::find()
-            .filter(dc_dialcalls::Column::DcNode.eq(e.node.as_str()))
+            .filter(dc_dialcalls::Column::DcNode.eq(node))
             .filter(dc_dialcalls::Column::DcUniqueid.is_in(ids.clone()))
             .one(&*txn)
             .await?
@@ -95,7 +110,9 @@ pub async fn on_cdr(e: Event, tenants: &TenantCache) -> ApiResult<()> {
         }
     }
     store(&*txn, &record).await?;
-    crate::calls::campaign::call_ended(&*txn, &e.node, &ids).await?;
+    for hook in stored {
+        hook(&txn, node, &ids).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -13,12 +13,10 @@
 //! reconnect, two Switchboard processes) is stored once.
 
 use crate::auth::Caller;
-use crate::cdr::report::{self, text, Filter, Report};
-use crate::db::Db;
+use crate::cdr::report::{self, text, Filter, Report, ReportQuery};
+use crate::db::{CellType, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::objects::Kind;
-use crate::proxyapi::params::Params;
-use crate::render::{Output, RowStream};
+use crate::output::{Output, RowStream};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use entity::{il_ivrlogs, iv_ivrs};
 use sea_orm::sea_query::{Expr, Query};
@@ -154,7 +152,7 @@ pub async fn record_ivr_event(
     Ok(IvrLogged::Recorded)
 }
 
-const IVRLOGS: Report = Report {
+pub const IVRLOGS: Report = Report {
     table: "il_ivrlogs",
     tenant_col: "il_te_id",
     time_col: "il_time",
@@ -173,41 +171,36 @@ const IVRLOGS: Report = Report {
 };
 
 /// INFO ivrlogs columns: the IVR's id and its name at the time of the call.
-const COLUMNS: &[(&str, Kind)] = &[
-    ("il_id", Kind::Int),
-    ("il_te_id", Kind::Int),
-    ("il_time", Kind::DateTime),
-    ("il_uniqueid", Kind::Text(0)),
-    ("il_iv_id", Kind::Int),
-    ("il_ivr_name", Kind::Text(0)),
-    ("il_callerid", Kind::Text(0)),
-    ("il_digits", Kind::Text(0)),
-    ("il_destination", Kind::Text(0)),
+const COLUMNS: &[(&str, CellType)] = &[
+    ("il_id", CellType::Int),
+    ("il_te_id", CellType::Int),
+    ("il_time", CellType::DateTime),
+    ("il_uniqueid", CellType::Text),
+    ("il_iv_id", CellType::Int),
+    ("il_ivr_name", CellType::Text),
+    ("il_callerid", CellType::Text),
+    ("il_digits", CellType::Text),
+    ("il_destination", CellType::Text),
 ];
 
 /// INFO ivrlogs: the caller's IVR choices by `start`/`end` and the filters above, streamed.
-pub async fn list(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
-    report::own_columns(db, caller, params, &IVRLOGS, COLUMNS).await
+pub async fn list(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
+    report::own_columns(db, caller, query, &IVRLOGS, COLUMNS).await
 }
 
 /// `reqtype=RESPONSEPATH`: the path callers took through the tenant's IVRs, as upstream's rows
 /// `UniqueID|Type|Type ID|Value|Type Name|Value Name`: one row per choice, oldest first; Type is
 /// `IVR` (the only step Switchboard logs), Value the digits pressed, Value Name where they led.
-/// Narrowed like INFO ivrlogs and streamed; `uniqueid` (a comma list) or `start` is required:
-/// it reads the path of calls, not a tenant's whole history by mistake.
-pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    if params.get("uniqueid").is_none() && params.get("start").is_none() {
-        return Err(ApiError::invalid(
-            "parameter 'uniqueid' (or a 'start' date) is required",
-        ));
-    }
-    let tz = report::zone_of(db, caller).await?;
+/// Narrowed like INFO ivrlogs and streamed; the edge requires `uniqueid` (a comma list) or
+/// `start`: it reads the path of calls, not a tenant's whole history by mistake.
+pub async fn response_path(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<Output> {
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(IVRLOGS.table)
         .column("il_uniqueid")
         .expr(Expr::val("IVR"))
         .columns(["il_iv_id", "il_digits", "il_ivr_name", "il_destination"])
-        .cond_where(report::conditions(&IVRLOGS, caller, params, tz)?);
+        .cond_where(report::conditions(&IVRLOGS, caller, query, tz));
     report::ordered(&IVRLOGS, &mut q);
     let columns = [
         "uniqueid",
@@ -217,10 +210,10 @@ pub async fn response_path(db: &Db, caller: &Caller, params: &Params) -> ApiResu
         "type_name",
         "value_name",
     ];
-    use Kind::{Int, Text};
-    let kinds = [Text(0), Text(0), Int, Text(0), Text(0), Text(0)];
+    use CellType::{Int, Text};
+    let types = [Text, Text, Int, Text, Text, Text];
     let mut rows =
-        report::stream(db, q, columns.map(String::from).to_vec(), &kinds, None, tz).await?;
+        report::stream(db, q, columns.map(String::from).to_vec(), &types, None, tz).await?;
     rows.plain_header = Some("UniqueID|Type|Type ID|Value|Type Name|Value Name");
     Ok(Output::Stream(rows))
 }

@@ -6,13 +6,12 @@
 //! 3. the spec's column list.
 
 use super::report::{CDR_COLUMNS, CDR_EXTRA_COLUMNS};
-use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::ConnectionTrait;
 
-/// The code of the layout in [`crate::settings::SETTINGS`].
+/// The code of the layout among the settings (reqtype SETTING).
 pub const SETTING: &str = "CDR_CSV_LAYOUT";
 
 /// A layout's columns; an empty text is the default layout.
@@ -46,26 +45,16 @@ pub fn check(text: &str) -> Result<(), String> {
     parse(text).map(|_| ())
 }
 
-/// The columns of the caller's CSV export.
-pub async fn columns_for(db: &Db, caller: &Caller) -> ApiResult<Vec<&'static str>> {
-    let te_id = caller.tenant.as_ref().map(|t| t.id);
-    let mut stored = None;
-    if let Some(id) = te_id {
-        let mut q = Query::select();
-        q.column("te_cdr_csv_layout")
-            .from("te_tenants")
-            .and_where(Expr::col("te_id").eq(id));
-        if let Some(r) = db.conn.query_one(&q).await? {
-            stored = r.try_get_by_index::<Option<String>>(0).map_err(internal)?;
-        }
-    }
-    let text = match stored.filter(|s| !s.trim().is_empty()) {
-        Some(s) => s,
-        None => crate::settings::value(&db.conn, SETTING, te_id).await?,
-    };
-    // Stored layouts were checked when written; a column list that no longer parses falls
-    // back to the default rather than failing every export.
-    Ok(parse(&text).unwrap_or_else(|_| CDR_COLUMNS.to_vec()))
+/// A tenant's own `te_cdr_csv_layout`, if it has one.
+pub async fn tenant_layout(db: &Db, te_id: i32) -> ApiResult<Option<String>> {
+    let mut q = Query::select();
+    q.column("te_cdr_csv_layout")
+        .from("te_tenants")
+        .and_where(Expr::col("te_id").eq(te_id));
+    Ok(match db.conn.query_one(&q).await? {
+        Some(r) => r.try_get_by_index::<Option<String>>(0).map_err(internal)?,
+        None => None,
+    })
 }
 
 /// Store a tenant's `te_cdr_csv_layout` (checked first; empty = none).

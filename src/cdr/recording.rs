@@ -10,18 +10,16 @@
 //! absolute path, a symlink out, a NUL byte) is refused, never served.
 
 use crate::auth::Caller;
-use crate::cdr::report::{self, text, Report};
+use crate::cdr::report::{self, text, Report, ReportQuery};
 use crate::db::{CellType, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileBody};
-use crate::objects::Kind;
-use crate::proxyapi::params::Params;
-use crate::render::{Output, RowStream};
+use crate::output::{Output, RowStream};
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Order, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::path::{Path, PathBuf};
 
-const RECORDINGS: Report = Report {
+pub const RECORDINGS: Report = Report {
     table: "re_recordings",
     tenant_col: "re_te_id",
     time_col: "re_date",
@@ -31,19 +29,19 @@ const RECORDINGS: Report = Report {
 };
 
 /// INFO recordings columns.
-const LIST_COLUMNS: &[(&str, Kind)] = &[
-    ("re_id", Kind::Int),
-    ("re_te_id", Kind::Int),
-    ("re_uniqueid", Kind::Text(0)),
-    ("re_date", Kind::DateTime),
-    ("re_name", Kind::Text(0)),
-    ("re_format", Kind::Text(0)),
-    ("re_size", Kind::Int),
+const LIST_COLUMNS: &[(&str, CellType)] = &[
+    ("re_id", CellType::Int),
+    ("re_te_id", CellType::Int),
+    ("re_uniqueid", CellType::Text),
+    ("re_date", CellType::DateTime),
+    ("re_name", CellType::Text),
+    ("re_format", CellType::Text),
+    ("re_size", CellType::Int),
 ];
 
 /// INFO recordings: the caller's recordings by `start`/`end` (on the call's start), streamed.
-pub async fn list(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
-    report::own_columns(db, caller, params, &RECORDINGS, LIST_COLUMNS).await
+pub async fn list(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
+    report::own_columns(db, caller, query, &RECORDINGS, LIST_COLUMNS).await
 }
 
 /// One recording row.
@@ -54,17 +52,6 @@ struct Found {
     name: String,
     format: String,
     size: String,
-}
-
-/// The `id` parameter (upstream's literal error names it too).
-fn asked_id(params: &Params) -> ApiResult<String> {
-    params
-        .get("id")
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid("No id specified (parameter 'id': a call uniqueid or a DIAL id)")
-        })
 }
 
 /// The caller's first recording (by call start) of the call `id` names: a uniqueid, or a DIAL
@@ -144,11 +131,10 @@ pub async fn file(
     db: &Db,
     root: &Path,
     caller: &Caller,
-    params: &Params,
+    id: &str,
     inline: bool,
 ) -> ApiResult<Output> {
-    let id = asked_id(params)?;
-    let found = find(db, caller, &id)
+    let found = find(db, caller, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("parameter 'id': no recording of '{id}'")))?;
     let path = files::resolve_inside(root, &found.name).map_err(|e| {
@@ -170,9 +156,8 @@ pub async fn file(
 /// in every format (a JSON string in json): the uniqueid the recording is filed under, the id
 /// the request named (that uniqueid, or the DIAL id it was found by), the file's base name, the
 /// call's start, the format and the size in bytes. A miss is an empty answer.
-pub async fn info(db: &Db, caller: &Caller, params: &Params) -> ApiResult<Output> {
-    let id = asked_id(params)?;
-    Ok(match find(db, caller, &id).await? {
+pub async fn info(db: &Db, caller: &Caller, id: &str) -> ApiResult<Output> {
+    Ok(match find(db, caller, id).await? {
         Some(f) => Output::Text(format!(
             "{}|{}|{}|{}|{}|{}",
             f.uniqueid,

@@ -2,11 +2,10 @@
 //! columns, output columns, filters), one query builder, and rows streamed from the cursor.
 
 use crate::auth::Caller;
+use crate::db::CellType;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::objects::{engine::cell_type, Kind};
-use crate::proxyapi::params::Params;
-use crate::render::{Cell, RowStream, RowTemplate};
+use crate::output::{Cell, RowStream, RowTemplate};
 use crate::time::to_utc;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
@@ -46,11 +45,11 @@ pub const CDR_COLUMNS: &[&str] = &[
 /// Stored too, and allowed in layouts and templates.
 pub const CDR_EXTRA_COLUMNS: &[&str] = &["lastdata", "amaflags", "node"];
 
-pub fn cdr_kind(col: &str) -> Kind {
+pub fn cdr_type(col: &str) -> CellType {
     match col {
-        "ID" | "te_id" | "duration" | "billsec" => Kind::Int,
-        "start" | "answer" | "end" => Kind::DateTime,
-        _ => Kind::Text(0),
+        "ID" | "te_id" | "duration" | "billsec" => CellType::Int,
+        "start" | "answer" | "end" => CellType::DateTime,
+        _ => CellType::Text,
     }
 }
 
@@ -60,7 +59,8 @@ pub fn is_cdr_column(col: &str) -> bool {
 }
 
 /// A filter parameter: a comma list of values, any of which may match any of the columns.
-pub(crate) struct Filter {
+#[derive(Debug)]
+pub struct Filter {
     pub param: &'static str,
     pub columns: &'static [&'static str],
     pub int: bool,
@@ -75,7 +75,7 @@ pub(crate) const fn text(param: &'static str, columns: &'static [&'static str]) 
 }
 
 /// One report: where its rows come from and how they are narrowed.
-pub(crate) struct Report {
+pub struct Report {
     pub table: &'static str,
     pub tenant_col: &'static str,
     pub time_col: &'static str,
@@ -83,7 +83,7 @@ pub(crate) struct Report {
     pub filters: &'static [Filter],
 }
 
-const CDRS: Report = Report {
+pub const CDRS: Report = Report {
     table: "cdr",
     tenant_col: "te_id",
     time_col: "start",
@@ -104,7 +104,7 @@ const CDRS: Report = Report {
     ],
 };
 
-const SIMPLECDRS: Report = Report {
+pub const SIMPLECDRS: Report = Report {
     table: "sc_simplecdrs",
     tenant_col: "sc_te_id",
     time_col: "sc_start",
@@ -128,7 +128,7 @@ const SIMPLECDRS: Report = Report {
     ],
 };
 
-const QUEUELOGS: Report = Report {
+pub const QUEUELOGS: Report = Report {
     table: "queue_log",
     tenant_col: "te_id",
     time_col: "time",
@@ -182,67 +182,118 @@ pub fn parse_when(param: &str, text: &str) -> ApiResult<(NaiveDateTime, Duration
     Ok((date.and_time(time), span))
 }
 
-/// The zone `start`/`end` are read in and times are printed in: the caller's tenant's
-/// `TIMEZONE` (the global value for an admin without a tenant). See [`crate::time`].
-pub(crate) async fn zone_of(db: &Db, caller: &Caller) -> ApiResult<Tz> {
-    crate::time::tenant_zone(&db.conn, caller.tenant.as_ref().map(|t| t.id)).await
+/// A time range: `from` inclusive, `until` exclusive; either may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
 }
 
-/// The tenant, time and filter conditions of a report; `start`/`end` are wall-clock times in
-/// `tz`, compared with the stored UTC times.
-pub(crate) fn conditions(
-    report: &Report,
-    caller: &Caller,
-    params: &Params,
-    tz: Tz,
-) -> ApiResult<Cond> {
+impl DateRange {
+    /// `start`/`end` as the legacy parameters give them ([`parse_when`]); an end includes the
+    /// day, minute or second it names.
+    pub fn parse(start: Option<&str>, end: Option<&str>) -> ApiResult<DateRange> {
+        let from = start.map(|t| parse_when("start", t)).transpose()?;
+        let until = end.map(|t| parse_when("end", t)).transpose()?;
+        Ok(DateRange {
+            from: from.map(|(at, _)| at),
+            until: until.map(|(at, span)| at + span),
+        })
+    }
+}
+
+/// The values one filter of a report matches (any of them, in any of its columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    Ids(Vec<i32>),
+    /// Lower-cased; matched case-insensitively.
+    Words(Vec<String>),
+}
+
+/// What a report is asked for: a time range and filters, parsed and checked at the edge.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    pub range: DateRange,
+    /// The zone the range is read in and times are printed in: the tenant's `TIMEZONE`
+    /// (see [`crate::time`]).
+    pub zone: Tz,
+    pub filters: Vec<(&'static Filter, Values)>,
+}
+
+impl ReportQuery {
+    /// The range and the report's filters from named arguments (`get` answers a parameter by
+    /// name); errors name the parameter.
+    pub fn parse<'a>(
+        report: &'static Report,
+        zone: Tz,
+        get: impl Fn(&str) -> Option<&'a str>,
+    ) -> ApiResult<Self> {
+        let range = DateRange::parse(get("start"), get("end"))?;
+        let mut filters = Vec::new();
+        for f in report.filters {
+            let Some(text) = get(f.param) else {
+                continue;
+            };
+            let words: Vec<String> = text
+                .split(',')
+                .map(|v| v.trim().to_lowercase())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if words.is_empty() {
+                continue;
+            }
+            let values = if f.int {
+                Values::Ids(
+                    words
+                        .iter()
+                        .map(|v| v.parse::<i32>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|_| {
+                            ApiError::invalid(format!(
+                                "parameter '{}' must be a comma list of integer ids",
+                                f.param
+                            ))
+                        })?,
+                )
+            } else {
+                Values::Words(words)
+            };
+            filters.push((f, values));
+        }
+        Ok(ReportQuery {
+            range,
+            zone,
+            filters,
+        })
+    }
+}
+
+/// The tenant, time and filter conditions of a report; the range is wall-clock time in `tz`,
+/// compared with the stored UTC times.
+pub(crate) fn conditions(report: &Report, caller: &Caller, query: &ReportQuery, tz: Tz) -> Cond {
     let col = |c: &'static str| Expr::col((report.table, c));
     let mut cond = Cond::all();
     if let Some(t) = &caller.tenant {
         cond = cond.add(col(report.tenant_col).eq(t.id));
     }
-    if let Some(text) = params.get("start") {
-        let (from, _) = parse_when("start", text)?;
+    if let Some(from) = query.range.from {
         cond = cond.add(col(report.time_col).gte(to_utc(from, tz)));
     }
-    if let Some(text) = params.get("end") {
-        let (to, span) = parse_when("end", text)?;
-        cond = cond.add(col(report.time_col).lt(to_utc(to + span, tz)));
+    if let Some(until) = query.range.until {
+        cond = cond.add(col(report.time_col).lt(to_utc(until, tz)));
     }
-    for f in report.filters {
-        let Some(text) = params.get(f.param) else {
-            continue;
-        };
-        let values: Vec<String> = text
-            .split(',')
-            .map(|v| v.trim().to_lowercase())
-            .filter(|v| !v.is_empty())
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
+    for (f, values) in &query.filters {
         let mut any = Cond::any();
         for c in f.columns {
-            let e: SimpleExpr = if f.int {
-                let ids = values
-                    .iter()
-                    .map(|v| v.parse::<i32>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| {
-                        ApiError::invalid(format!(
-                            "parameter '{}' must be a comma list of integer ids",
-                            f.param
-                        ))
-                    })?;
-                col(c).is_in(ids)
-            } else {
-                Func::lower(col(c)).is_in(values.clone())
+            let e: SimpleExpr = match values {
+                Values::Ids(ids) => col(c).is_in(ids.clone()),
+                Values::Words(words) => Func::lower(col(c)).is_in(words.clone()),
             };
             any = any.add(e);
         }
         cond = cond.add(any);
     }
-    Ok(cond)
+    cond
 }
 
 pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
@@ -250,21 +301,20 @@ pub(crate) fn ordered(report: &Report, q: &mut SelectStatement) {
         .order_by((report.table, report.id_col), Order::Asc);
 }
 
-/// Rows of a query, streamed from the cursor, each cell as text by its kind; times (stored
+/// Rows of a query, streamed from the cursor, each cell as text by its type; times (stored
 /// in UTC) printed in `tz`.
 pub(crate) async fn stream(
     db: &Db,
     q: SelectStatement,
     columns: Vec<String>,
-    kinds: &[Kind],
+    types: &[CellType],
     template: Option<Arc<dyn RowTemplate>>,
     tz: Tz,
 ) -> ApiResult<RowStream> {
-    let types = kinds.iter().map(|k| cell_type(*k)).collect();
-    let mut rows = db.stream_cells(&q, types).await?;
-    let times: Vec<usize> = (0..kinds.len())
-        .filter(|i| kinds[*i] == Kind::DateTime)
+    let times: Vec<usize> = (0..types.len())
+        .filter(|i| types[*i] == CellType::DateTime)
         .collect();
+    let mut rows = db.stream_cells(&q, types.to_vec()).await?;
     if tz != Tz::UTC && !times.is_empty() {
         rows = rows
             .map(move |r| {
@@ -291,58 +341,58 @@ pub(crate) async fn stream(
 pub async fn cdrs(
     db: &Db,
     caller: &Caller,
-    params: &Params,
+    query: &ReportQuery,
     columns: Vec<&'static str>,
     template: Option<Arc<dyn RowTemplate>>,
 ) -> ApiResult<RowStream> {
-    let tz = zone_of(db, caller).await?;
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(CDRS.table)
         .columns(columns.iter().map(|c| (CDRS.table, *c)))
-        .cond_where(conditions(&CDRS, caller, params, tz)?);
+        .cond_where(conditions(&CDRS, caller, query, tz));
     ordered(&CDRS, &mut q);
-    let kinds: Vec<Kind> = columns.iter().map(|c| cdr_kind(c)).collect();
+    let types: Vec<CellType> = columns.iter().map(|c| cdr_type(c)).collect();
     let names = columns.iter().map(|c| c.to_string()).collect();
-    stream(db, q, names, &kinds, template, tz).await
+    stream(db, q, names, &types, template, tz).await
 }
 
 /// A report whose output columns are columns of its own table (recordings, ivrlogs).
 pub(crate) async fn own_columns(
     db: &Db,
     caller: &Caller,
-    params: &Params,
+    query: &ReportQuery,
     report: &Report,
-    columns: &'static [(&'static str, Kind)],
+    columns: &'static [(&'static str, CellType)],
 ) -> ApiResult<RowStream> {
-    let tz = zone_of(db, caller).await?;
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(report.table)
         .columns(columns.iter().map(|(c, _)| (report.table, *c)))
-        .cond_where(conditions(report, caller, params, tz)?);
+        .cond_where(conditions(report, caller, query, tz));
     ordered(report, &mut q);
-    let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
+    let types: Vec<CellType> = columns.iter().map(|(_, k)| *k).collect();
     let names = columns.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &kinds, None, tz).await
+    stream(db, q, names, &types, None, tz).await
 }
 
-const SIMPLE_COLUMNS: &[(&str, Kind)] = &[
-    ("sc_te_id", Kind::Int),
-    ("tenantcode", Kind::Text(0)),
-    ("sc_start", Kind::DateTime),
-    ("sc_direction", Kind::Text(0)),
-    ("sc_calleridnum", Kind::Text(0)),
-    ("sc_calleridname", Kind::Text(0)),
-    ("sc_dialednum", Kind::Text(0)),
-    ("sc_disposition", Kind::Text(0)),
-    ("sc_duration", Kind::Int),
-    ("sc_uniqueid", Kind::Text(0)),
-    ("sc_whoanswered", Kind::Text(0)),
-    ("sc_billsec", Kind::Int),
+const SIMPLE_COLUMNS: &[(&str, CellType)] = &[
+    ("sc_te_id", CellType::Int),
+    ("tenantcode", CellType::Text),
+    ("sc_start", CellType::DateTime),
+    ("sc_direction", CellType::Text),
+    ("sc_calleridnum", CellType::Text),
+    ("sc_calleridname", CellType::Text),
+    ("sc_dialednum", CellType::Text),
+    ("sc_disposition", CellType::Text),
+    ("sc_duration", CellType::Int),
+    ("sc_uniqueid", CellType::Text),
+    ("sc_whoanswered", CellType::Text),
+    ("sc_billsec", CellType::Int),
 ];
 
-pub async fn simplecdrs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
+pub async fn simplecdrs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
     let t = SIMPLECDRS.table;
-    let tz = zone_of(db, caller).await?;
+    let tz = query.zone;
     let mut q = Query::select();
     q.from(t);
     for (name, _) in SIMPLE_COLUMNS {
@@ -358,11 +408,11 @@ pub async fn simplecdrs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<
         "te_tenants",
         Expr::col(("te_tenants", "te_id")).equals((t, "sc_te_id")),
     )
-    .cond_where(conditions(&SIMPLECDRS, caller, params, tz)?);
+    .cond_where(conditions(&SIMPLECDRS, caller, query, tz));
     ordered(&SIMPLECDRS, &mut q);
-    let kinds: Vec<Kind> = SIMPLE_COLUMNS.iter().map(|(_, k)| *k).collect();
+    let types: Vec<CellType> = SIMPLE_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names = SIMPLE_COLUMNS.iter().map(|(n, _)| n.to_string()).collect();
-    stream(db, q, names, &kinds, None, tz).await
+    stream(db, q, names, &types, None, tz).await
 }
 
 pub const QUEUELOG_COLUMNS: &[&str] = &[
@@ -392,9 +442,9 @@ const QUEUE_EVENTS: &[(&str, &str)] = &[
 /// INFO queuelogs: one row per finished call, abandon, timeout, login and logout. The caller id
 /// comes from the call's ENTERQUEUE line, the queue name from `qu_queues` (Asterisk knows the
 /// queue by its id).
-pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<RowStream> {
+pub async fn queuelogs(db: &Db, caller: &Caller, query: &ReportQuery) -> ApiResult<RowStream> {
     let t = QUEUELOGS.table;
-    let tz = zone_of(db, caller).await?;
+    let tz = query.zone;
     let mut callerid = Query::select();
     callerid
         .expr(Func::max(Expr::col(("e", "data2"))))
@@ -426,21 +476,21 @@ pub async fn queuelogs(db: &Db, caller: &Caller, params: &Params) -> ApiResult<R
             Expr::col(("qu_queues", "qu_id")).equals((t, "qu_id")),
         )
         .and_where(Expr::col((t, "event")).is_in(QUEUE_EVENTS.iter().map(|(e, _)| *e)))
-        .cond_where(conditions(&QUEUELOGS, caller, params, tz)?);
+        .cond_where(conditions(&QUEUELOGS, caller, query, tz));
     ordered(&QUEUELOGS, &mut q);
     let names = QUEUELOG_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let kinds = [
-        Kind::DateTime,
-        Kind::Text(0),
-        Kind::Text(0),
-        Kind::Text(0),
-        Kind::Text(0),
+    let types = [
+        CellType::DateTime,
+        CellType::Text,
+        CellType::Text,
+        CellType::Text,
+        CellType::Text,
     ];
     let mut rows = stream(
         db,
         q,
         names,
-        &[&kinds[..], &[Kind::Text(0); 4]].concat(),
+        &[&types[..], &[CellType::Text; 4]].concat(),
         None,
         tz,
     )

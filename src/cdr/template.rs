@@ -4,20 +4,18 @@
 //! translated to handlebars once, when stored, so a mistake is reported to whoever stores it.
 //!
 //! Managed through MANAGEDB: `cdrtemplate` (a tenant's own, `tp_cdrtemplates`) and
-//! `globalcdrtemplate` (admin, for every tenant, `gt_cdrtemplates`). A name is looked up in the
+//! `globalcdrtemplate` (admin, for every tenant, `gt_cdrtemplates`), described in the objects
+//! registry. A name is looked up in the
 //! caller's tenant first, then among the global ones.
 
 use super::report::is_cdr_column;
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
-use crate::objects::Kind::*;
-use crate::objects::{ro, Behavior, Object, WriteCx};
-use crate::render::{Cell, RowTemplate};
-use async_trait::async_trait;
+use crate::output::{Cell, RowTemplate};
 use handlebars::Handlebars;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -152,7 +150,7 @@ impl RowTemplate for Compiled {
             .iter()
             .zip(row)
             .map(|(c, v)| {
-                let v = crate::render::xml_safe(v.as_deref().unwrap_or_default());
+                let v = crate::text::xml_safe(v.as_deref().unwrap_or_default());
                 (c.clone(), v.into_owned().into())
             })
             .collect();
@@ -192,84 +190,6 @@ pub async fn find(db: &Db, caller: &Caller, name: &str) -> ApiResult<Arc<Compile
         "parameter 'template': no template named '{name}'"
     )))
 }
-
-/// Template name: letters, digits, `_ . -`.
-fn template_name(v: &str) -> Result<(), String> {
-    crate::objects::checks::identifier(v)
-}
-
-/// Checks and translates the template text of a write.
-pub struct TemplateBehavior {
-    source: &'static str,
-    compiled: &'static str,
-}
-
-#[async_trait]
-impl Behavior for TemplateBehavior {
-    async fn before_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
-        let Some(source) = cx.input.text(self.source).map(str::to_string) else {
-            return Ok(());
-        };
-        let translated = translate(&source)
-            .map_err(|e| ApiError::invalid(format!("field '{}': {e}", self.source)))?;
-        let json = serde_json::to_string(&translated).map_err(internal)?;
-        cx.input
-            .set(cx.obj, self.compiled, Value::String(Some(json)));
-        Ok(())
-    }
-}
-
-pub static CDR_TEMPLATE: Object = Object {
-    name: "cdrtemplate",
-    plural: "cdrtemplates",
-    table: "tp_cdrtemplates",
-    pk: "tp_id",
-    tenant_col: Some("tp_te_id"),
-    admin_only: false,
-    crud: true,
-    fields: &[
-        crate::objects::req("tp_name", Text(80)).checked(template_name),
-        crate::objects::req("tp_template", Text(20000)).multiline(),
-        ro("tp_compiled", OptText(100000)),
-    ],
-    extras: &[],
-    unique: &[&["tp_te_id", "tp_name"]],
-    limit: None,
-    target_tag: None,
-    source_types: &[],
-    children: &[],
-    actions: &[],
-    behavior: &TemplateBehavior {
-        source: "tp_template",
-        compiled: "tp_compiled",
-    },
-};
-
-pub static GLOBAL_CDR_TEMPLATE: Object = Object {
-    name: "globalcdrtemplate",
-    plural: "globalcdrtemplates",
-    table: "gt_cdrtemplates",
-    pk: "gt_id",
-    tenant_col: None,
-    admin_only: true,
-    crud: true,
-    fields: &[
-        crate::objects::req("gt_name", Text(80)).checked(template_name),
-        crate::objects::req("gt_template", Text(20000)).multiline(),
-        ro("gt_compiled", OptText(100000)),
-    ],
-    extras: &[],
-    unique: &[&["gt_name"]],
-    limit: None,
-    target_tag: None,
-    source_types: &[],
-    children: &[],
-    actions: &[],
-    behavior: &TemplateBehavior {
-        source: "gt_template",
-        compiled: "gt_compiled",
-    },
-};
 
 #[cfg(test)]
 mod tests {

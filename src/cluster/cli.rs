@@ -90,7 +90,7 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
             tenant,
             nodes: names,
         } => {
-            let te_id = crate::cli::tenant_id(db, &tenant).await?;
+            let te_id = crate::db::tenant_id(db, &tenant).await?;
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             // The pins and the state queued for newly serving nodes land together or not at all.
             let txn = db.begin_write().await?;

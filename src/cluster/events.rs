@@ -37,29 +37,6 @@ pub struct Router {
 }
 
 impl Router {
-    /// The handlers Switchboard itself needs: CDRs, and the IVR choice and fax status user
-    /// events.
-    pub fn standard() -> Router {
-        use crate::cdr::ivrlog;
-        let router = Router::default();
-        let tenants = Arc::new(crate::cdr::events::TenantCache::default());
-        router.on("Cdr", move |e| {
-            let tenants = tenants.clone();
-            Box::pin(async move { crate::cdr::events::on_cdr(e, &tenants).await })
-        });
-        router.on(crate::calls::fax::USER_EVENT_KEY, |e| {
-            Box::pin(crate::calls::fax::on_user_event(e))
-        });
-        router.on(&format!("UserEvent:{}", ivrlog::IVR_USER_EVENT), |e| {
-            Box::pin(async move {
-                ivrlog::record_ivr_event(&e.db, &e.node, e.message.headers())
-                    .await
-                    .map(|_| ())
-            })
-        });
-        router
-    }
-
     /// Add a handler for an event name (`Cdr`, `Hangup`, `UserEvent:SwitchboardFax`).
     pub fn on(
         &self,

@@ -7,7 +7,6 @@ pub mod events;
 pub mod flows;
 pub mod live;
 pub mod nodes;
-pub mod on_write;
 pub mod outbox;
 pub mod registry;
 

@@ -3,7 +3,6 @@
 
 use super::nodes;
 use crate::error::{internal, ApiResult};
-use crate::objects::WriteCx;
 use entity::{ob_outbox, od_deliveries};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -82,12 +81,6 @@ pub async fn seed_dnd(
         }
     }
     Ok(())
-}
-
-/// The hook of the generic engine: record the node actions of a write in its transaction.
-pub async fn on_write(cx: &WriteCx<'_>) -> ApiResult<()> {
-    let actions = super::on_write::actions(cx);
-    record(cx.txn, cx.tenant.as_ref().map(|t| t.id), &actions).await
 }
 
 /// Store actions with one pending delivery per target node (the tenant's pinned nodes, or all).
@@ -176,7 +169,7 @@ pub async fn backlog(conn: &impl ConnectionTrait, node_id: i32) -> ApiResult<Bac
             .from(od_deliveries::Entity)
             .and_where(Expr::col(od_deliveries::Column::OdNoId).eq(node_id))
             .and_where(Expr::col(od_deliveries::Column::OdState).eq(state));
-        *slot = crate::objects::engine::count(conn, q).await?;
+        *slot = crate::db::count(conn, q).await?;
     }
     out.last_error = od_deliveries::Entity::find()
         .filter(od_deliveries::Column::OdNoId.eq(node_id))

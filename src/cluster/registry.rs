@@ -74,7 +74,13 @@ pub struct Cluster {
     pub round_robin: std::sync::atomic::AtomicUsize,
     /// Where node events go (see [`super::events`]); handlers may be added at any time.
     pub events: Arc<super::events::Router>,
+    /// Background tasks of other parts that run while the cluster runs (the campaign dialer),
+    /// added at start-up in app.rs.
+    on_start: Mutex<Vec<StartHook>>,
 }
+
+/// A task started with the cluster: it holds the cluster weakly and ends on the token.
+pub type StartHook = fn(Weak<Cluster>, CancellationToken);
 
 fn fingerprint(m: &no_nodes::Model) -> String {
     use sha2::Digest;
@@ -101,8 +107,16 @@ impl Cluster {
             instance: uuid::Uuid::new_v4().simple().to_string(),
             cancel: CancellationToken::new(),
             round_robin: Default::default(),
-            events: Arc::new(super::events::Router::standard()),
+            events: Arc::new(super::events::Router::default()),
+            on_start: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Run `hook` each time the cluster starts (see [`Cluster::start`]).
+    pub fn on_start(&self, hook: StartHook) {
+        if let Ok(mut hooks) = self.on_start.lock() {
+            hooks.push(hook);
+        }
     }
 
     /// The nodes known right now (connected or not), by name.
@@ -128,7 +142,9 @@ impl Cluster {
     /// Start the background task (node table polling and outbox dispatch). It ends with
     /// [`Cluster::stop`] or when the cluster is dropped.
     pub fn start(self: &Arc<Self>) {
-        crate::calls::campaign::spawn_dialer(Arc::downgrade(self), self.cancel.clone());
+        for hook in self.on_start.lock().map(|h| h.clone()).unwrap_or_default() {
+            hook(Arc::downgrade(self), self.cancel.clone());
+        }
         self.spawn_purge();
         let weak = Arc::downgrade(self);
         let cancel = self.cancel.clone();

@@ -8,7 +8,7 @@ use super::support::{insert_row, json_array, target_row};
 use super::Kind::*;
 use super::{opt, read_action, req, write_action, ActionCx, Behavior, Object, Row};
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, Value};
@@ -134,9 +134,9 @@ async fn extended_infos(conn: &impl ConnectionTrait, co_id: i32) -> ApiResult<Ou
 }
 
 /// jsondata → rows of four parameters (keys `param1`…`param4`, or `ce_param1`…).
-fn parse_rows(params: &crate::proxyapi::params::Params) -> ApiResult<Vec<[String; 4]>> {
+fn parse_rows(args: &dyn crate::args::Args) -> ApiResult<Vec<[String; 4]>> {
     let items = json_array(
-        params,
+        args,
         "[{\"param1\":\"1\",\"param2\":\"9:00\",\"param3\":\"17:00\"}]",
         200,
     )?;
@@ -180,7 +180,7 @@ async fn replace(cx: &ActionCx<'_>, row: &Row) -> ApiResult<Output> {
     let co_id = row.id("co_id").unwrap_or_default();
     let te_id = row.id("co_te_id").unwrap_or_default();
     let kind = row.get("co_type").unwrap_or_default().to_string();
-    let rows = parse_rows(cx.params)?;
+    let rows = parse_rows(cx.args)?;
     for (i, params) in rows.iter().enumerate() {
         check_row(&kind, i, params)?;
     }
@@ -223,7 +223,7 @@ impl Behavior for ConditionBehavior {
         if name == "getdestinations" {
             return destinations_of(cx, SOURCES).await;
         }
-        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
         match name {
             "getextendedinfos" => {
                 extended_infos(&cx.db.conn, row.id("co_id").unwrap_or_default()).await

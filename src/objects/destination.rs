@@ -7,7 +7,7 @@ use super::engine::{count, tenant_by_id};
 use super::{read_action, write_action, ActionCx, Behavior, Object};
 use crate::auth::TenantRef;
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::ConnectionTrait;
@@ -104,8 +104,19 @@ fn source_owner(typesrc: &str) -> Option<Owner> {
 /// The source named by `typesrc`/`typeidsrc`, resolved to the tenant that owns it. A tenant
 /// key naming another tenant's source gets the same answer as for a source that does not exist.
 async fn source(cx: &ActionCx<'_>) -> ApiResult<(String, i32, TenantRef)> {
-    let typesrc = cx.params.required("typesrc")?.trim().to_ascii_uppercase();
-    let id = cx.params.required_id("typeidsrc")?;
+    let typesrc = cx.args.required("typesrc")?;
+    let id = cx.args.required_id("typeidsrc")?;
+    source_of(cx.db, cx.caller, typesrc, id).await
+}
+
+/// The source `typesrc` `id` in the caller's scope, with the tenant that owns it.
+async fn source_of(
+    db: &crate::db::Db,
+    caller: &crate::auth::Caller,
+    typesrc: &str,
+    id: i32,
+) -> ApiResult<(String, i32, TenantRef)> {
+    let typesrc = typesrc.trim().to_ascii_uppercase();
     let (table, pk, te_col) = source_owner(&typesrc).ok_or_else(|| {
         ApiError::invalid(format!(
             "parameter 'typesrc': unknown source type '{typesrc}'"
@@ -113,7 +124,7 @@ async fn source(cx: &ActionCx<'_>) -> ApiResult<(String, i32, TenantRef)> {
     })?;
     let mut q = Query::select();
     q.column(te_col).from(table).and_where(Expr::col(pk).eq(id));
-    if let Some(t) = &cx.caller.tenant {
+    if let Some(t) = &caller.tenant {
         q.and_where(Expr::col(te_col).eq(t.id));
     }
     let missing = || {
@@ -121,11 +132,9 @@ async fn source(cx: &ActionCx<'_>) -> ApiResult<(String, i32, TenantRef)> {
             "parameter 'typeidsrc': no {typesrc} source with id {id}"
         ))
     };
-    let row = cx.db.conn.query_one(&q).await?.ok_or_else(missing)?;
+    let row = db.conn.query_one(&q).await?.ok_or_else(missing)?;
     let te_id: i32 = row.try_get_by_index(0).map_err(internal)?;
-    let tenant = tenant_by_id(&cx.db.conn, te_id)
-        .await?
-        .ok_or_else(missing)?;
+    let tenant = tenant_by_id(&db.conn, te_id).await?.ok_or_else(missing)?;
     Ok((typesrc, id, tenant))
 }
 
@@ -247,8 +256,8 @@ pub async fn source_rows(
 }
 
 async fn replace(cx: &ActionCx<'_>) -> ApiResult<Output> {
-    let (typesrc, id, tenant) = source(cx).await?;
-    let raw = cx.params.required("jsondata")?;
+    let source = source(cx).await?;
+    let raw = cx.args.required("jsondata")?;
     let items: Vec<serde_json::Value> = match serde_json::from_str(raw) {
         Ok(serde_json::Value::Array(items)) => items,
         Ok(_) => {
@@ -267,7 +276,29 @@ async fn replace(cx: &ActionCx<'_>) -> ApiResult<Output> {
             "jsondata may hold at most 100 destinations",
         ));
     }
-    let txn = cx.db.begin_write().await?;
+    store(cx.db, source, &items).await?;
+    list(cx).await
+}
+
+/// Replace the destinations of source `typesrc` `id` (in the caller's scope) with `items`,
+/// each a `TAG-ARG` string; the demo seeds through this.
+pub async fn set_destinations(
+    db: &crate::db::Db,
+    caller: &crate::auth::Caller,
+    typesrc: &str,
+    id: i32,
+    items: &[serde_json::Value],
+) -> ApiResult<()> {
+    let source = source_of(db, caller, typesrc, id).await?;
+    store(db, source, items).await
+}
+
+async fn store(
+    db: &crate::db::Db,
+    (typesrc, id, tenant): (String, i32, TenantRef),
+    items: &[serde_json::Value],
+) -> ApiResult<()> {
+    let txn = db.begin_write().await?;
     let mut parsed = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let text = item.as_str().ok_or_else(|| {
@@ -303,7 +334,7 @@ async fn replace(cx: &ActionCx<'_>) -> ApiResult<Output> {
         txn.execute(&ins).await?;
     }
     txn.commit().await?;
-    list(cx).await
+    Ok(())
 }
 
 struct DestinationBehavior;

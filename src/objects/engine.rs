@@ -2,13 +2,12 @@
 //! Every query on a tenant-owned table is built by [`select`] (or carries the same tenant
 //! condition), so a handler cannot forget the tenant: it never builds an unscoped query.
 
-use super::input::{self, value_text, Input};
+use super::input::{value_text, Input};
 use super::{filter, Kind, Object, Op, WriteCx};
 use crate::auth::{hash_secret, Caller, TenantRef};
 use crate::db::{CellType, Db};
 use crate::error::{internal, ApiError, ApiResult};
-use crate::proxyapi::params::Params;
-use crate::render::{Cell, Output};
+use crate::output::{Cell, Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, SqlErr, Value};
 
@@ -159,51 +158,114 @@ fn not_found(obj: &Object, id: i32) -> ApiError {
     ApiError::NotFound(format!("no {} with id {id}", obj.name))
 }
 
-fn columns(obj: &Object) -> Vec<String> {
+/// The column names of the rows a read answers.
+pub fn columns(obj: &Object) -> Vec<String> {
     readable(obj)
         .into_iter()
         .map(|(n, _)| n.to_string())
         .collect()
 }
 
+/// Rows as MANAGEDB list answers them: keyed by the primary key.
+pub fn keyed(obj: &Object, rows: Vec<Row>) -> Output {
+    let mut table = Table::new(columns(obj));
+    table.rows = rows.into_iter().map(|r| r.cells).collect();
+    Output::Keyed { key: 0, table }
+}
+
+/// One row (or a miss) as MANAGEDB get and add answer it.
+pub fn record(obj: &Object, row: Option<Row>) -> Output {
+    Output::Record {
+        columns: columns(obj),
+        row: row.map(|r| r.cells),
+    }
+}
+
+/// The rows of `obj` in the caller's scope (masked for a read-only key), narrowed by a filter expression ([`filter`]), by key.
 pub async fn list(
     db: &Db,
     caller: &Caller,
     obj: &'static Object,
-    params: &Params,
-) -> ApiResult<Output> {
+    filter: Option<&str>,
+) -> ApiResult<Vec<Row>> {
     let scope = scope(obj, caller)?;
     let mut q = select(obj, &scope);
-    if let Some(text) = params.get("filter") {
+    if let Some(text) = filter {
         let mut cols = readable(obj);
         cols.retain(|(name, _)| !hidden_from(caller, obj, name));
         q.cond_where(filter::parse(text, &cols)?);
     }
     q.order_by(obj.pk, Order::Asc);
     let rows = read_rows(db, obj, &q).await?;
-    let mut table = crate::render::Table::new(columns(obj));
-    table.rows = rows
+    Ok(rows
         .into_iter()
-        .map(|r| masked_for(caller, obj, r.cells))
-        .collect();
-    Ok(Output::Keyed { key: 0, table })
+        .map(|r| masked_row(caller, obj, r))
+        .collect())
 }
 
+/// One row by primary key in the scope, or a miss.
 pub async fn get(
     db: &Db,
     caller: &Caller,
     obj: &'static Object,
-    params: &Params,
-) -> ApiResult<Output> {
+    id: i32,
+) -> ApiResult<Option<Row>> {
     let scope = scope(obj, caller)?;
-    let id = params.required_id("objectid")?;
     let mut q = select(obj, &scope);
     q.and_where(Expr::col(obj.pk).eq(id));
     let row = read_rows(db, obj, &q).await?.into_iter().next();
-    Ok(Output::Record {
-        columns: columns(obj),
-        row: row.map(|r| masked_for(caller, obj, r.cells)),
-    })
+    Ok(row.map(|r| masked_row(caller, obj, r)))
+}
+
+/// A caller allowed to write an object, checked before any input is read: the scope, a
+/// read/write key, and for an add of a tenant-owned object the tenant it goes to. Only
+/// [`writer`] makes one.
+pub struct Writer {
+    scope: Scope,
+    /// Add: the tenant of the new row (tenant-owned objects).
+    tenant: Option<TenantRef>,
+}
+
+pub fn writer(caller: &Caller, obj: &'static Object, op: Op) -> ApiResult<Writer> {
+    let scope = scope(obj, caller)?;
+    let verb = match op {
+        Op::Add => "add",
+        Op::Update => "update",
+        Op::Delete => "delete",
+    };
+    caller.require_write(&format!("{verb} on {}", obj.name))?;
+    let tenant = match (op, obj.tenant_col, &scope) {
+        (Op::Add, Some(_), Scope::Tenant(t)) => Some(t.clone()),
+        (Op::Add, Some(_), Scope::All) => {
+            return Err(ApiError::invalid(format!(
+                "parameter 'tenant' is required to add {} with an admin key",
+                obj.a()
+            )))
+        }
+        _ => None,
+    };
+    Ok(Writer { scope, tenant })
+}
+
+/// The one way a write context is made.
+fn write_cx<'a>(
+    txn: &'a sea_orm::DatabaseTransaction,
+    obj: &'static Object,
+    op: Op,
+    tenant: Option<TenantRef>,
+    input: Input,
+    before: Option<Row>,
+) -> WriteCx<'a> {
+    WriteCx {
+        txn,
+        obj,
+        op,
+        cascade: false,
+        tenant,
+        input,
+        before,
+        after: None,
+    }
 }
 
 /// Whether `column` of `obj` is a secret held in clear that `caller` (a read-only key) may
@@ -212,17 +274,17 @@ fn hidden_from(caller: &Caller, obj: &Object, column: &str) -> bool {
     caller.principal.read_only && obj.field(column).is_some_and(|f| f.masked)
 }
 
-/// The cells of a row of `obj` (in [`readable`] order) as `caller` may see them.
-fn masked_for(caller: &Caller, obj: &Object, mut cells: Vec<Cell>) -> Vec<Cell> {
+/// A row of `obj` (in [`readable`] order) as `caller` may see it.
+fn masked_row(caller: &Caller, obj: &Object, mut row: Row) -> Row {
     if !caller.principal.read_only {
-        return cells;
+        return row;
     }
-    for ((name, _), cell) in readable(obj).iter().zip(cells.iter_mut()) {
+    for ((name, _), cell) in readable(obj).iter().zip(row.cells.iter_mut()) {
         if hidden_from(caller, obj, name) {
-            crate::render::mask(cell);
+            crate::output::mask(cell);
         }
     }
-    cells
+    row
 }
 
 /// Hash secret columns before any transaction starts (argon2 is slow; the SQLite writer slot
@@ -242,25 +304,9 @@ async fn hash_secrets(input: &mut Input) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn add(
-    db: &Db,
-    caller: &Caller,
-    obj: &'static Object,
-    params: &Params,
-) -> ApiResult<Output> {
-    let scope = scope(obj, caller)?;
-    caller.require_write(&format!("add on {}", obj.name))?;
-    let tenant = match (obj.tenant_col, &scope) {
-        (Some(_), Scope::Tenant(t)) => Some(t.clone()),
-        (Some(_), Scope::All) => {
-            return Err(ApiError::invalid(format!(
-                "parameter 'tenant' is required to add {} with an admin key",
-                obj.a()
-            )))
-        }
-        (None, _) => None,
-    };
-    let mut input = input::parse(obj, Op::Add, params.get("jsondata"))?;
+/// Add a row ([`Input`] parsed for [`Op::Add`]); answers the stored row.
+pub async fn add(db: &Db, w: &Writer, obj: &'static Object, mut input: Input) -> ApiResult<Row> {
+    let tenant = w.tenant.clone();
     hash_secrets(&mut input).await?;
     for field in obj.fields.iter().filter(|f| f.kind == Kind::DateTime) {
         input.set(
@@ -274,16 +320,7 @@ pub async fn add(
     if let (Some(limit), Some(t)) = (obj.limit, &tenant) {
         check_limit(&*txn, obj, limit, t).await?;
     }
-    let mut cx = WriteCx {
-        txn: &txn,
-        obj,
-        op: Op::Add,
-        params,
-        tenant,
-        input,
-        before: None,
-        after: None,
-    };
+    let mut cx = write_cx(&txn, obj, Op::Add, tenant, input, None);
     obj.behavior.before_write(&mut cx).await?;
     check_unique(&*txn, &cx, None).await?;
     check_references(&*txn, &cx).await?;
@@ -319,7 +356,7 @@ pub async fn add(
             drop(cx);
             drop(txn);
             return Err(if conflict {
-                unique_conflict(db, obj, params, tenant, input).await
+                unique_conflict(db, obj, tenant, input).await
             } else {
                 e.into()
             });
@@ -327,21 +364,17 @@ pub async fn add(
     };
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
-    crate::cluster::outbox::on_write(&cx).await?;
+    super::on_write::record(&cx).await?;
     let row = cx.after.take();
     drop(cx);
     txn.commit().await?;
-    Ok(Output::Record {
-        columns: columns(obj),
-        row: row.map(|r| r.cells),
-    })
+    row.ok_or_else(|| internal(format!("{} {id} not found after its insert", obj.name)))
 }
 
 /// A unique index refused a write that raced past the pre-check: explain it the same way.
 async fn unique_conflict(
     db: &Db,
     obj: &'static Object,
-    params: &Params,
     tenant: Option<TenantRef>,
     input: Input,
 ) -> ApiError {
@@ -351,16 +384,7 @@ async fn unique_conflict(
             obj.a()
         ));
     };
-    let cx = WriteCx {
-        txn: &txn,
-        obj,
-        op: Op::Add,
-        params,
-        tenant,
-        input,
-        before: None,
-        after: None,
-    };
+    let cx = write_cx(&txn, obj, Op::Add, tenant, input, None);
     match check_unique(&*txn, &cx, None).await {
         Err(e) => e,
         Ok(()) => ApiError::Conflict(format!(
@@ -370,16 +394,15 @@ async fn unique_conflict(
     }
 }
 
+/// Update row `id` ([`Input`] parsed for [`Op::Update`]); answers the statement echo clients
+/// read the id from.
 pub async fn update(
     db: &Db,
-    caller: &Caller,
+    w: &Writer,
     obj: &'static Object,
-    params: &Params,
-) -> ApiResult<Output> {
-    let scope = scope(obj, caller)?;
-    caller.require_write(&format!("update on {}", obj.name))?;
-    let id = params.required_id("objectid")?;
-    let mut input = input::parse(obj, Op::Update, params.get("jsondata"))?;
+    id: i32,
+    mut input: Input,
+) -> ApiResult<String> {
     if input.columns.is_empty() && input.extras.is_empty() {
         return Err(ApiError::invalid(
             "jsondata must name at least one field to update",
@@ -388,20 +411,11 @@ pub async fn update(
     hash_secrets(&mut input).await?;
 
     let txn = db.begin_write().await?;
-    let before = fetch(&*txn, obj, &scope, id, true)
+    let before = fetch(&*txn, obj, &w.scope, id, true)
         .await?
         .ok_or_else(|| not_found(obj, id))?;
     let tenant = owner(&*txn, obj, &before).await?;
-    let mut cx = WriteCx {
-        txn: &txn,
-        obj,
-        op: Op::Update,
-        params,
-        tenant,
-        input,
-        before: Some(before),
-        after: None,
-    };
+    let mut cx = write_cx(&txn, obj, Op::Update, tenant, input, Some(before));
     obj.behavior.before_write(&mut cx).await?;
     check_unique(&*txn, &cx, Some(id)).await?;
     check_references(&*txn, &cx).await?;
@@ -427,38 +441,37 @@ pub async fn update(
     }
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
-    crate::cluster::outbox::on_write(&cx).await?;
+    super::on_write::record(&cx).await?;
     let echo = echo_update(obj, &cx.input, cx.tenant.as_ref(), id);
     drop(cx);
     txn.commit().await?;
-    Ok(Output::Text(echo))
+    Ok(echo)
 }
 
+/// Delete row `id` (with `cascade`, what belongs to it too where the object allows it);
+/// answers the statement echo.
 pub async fn delete(
     db: &Db,
-    caller: &Caller,
+    w: &Writer,
     obj: &'static Object,
-    params: &Params,
-) -> ApiResult<Output> {
-    let scope = scope(obj, caller)?;
-    caller.require_write(&format!("delete on {}", obj.name))?;
-    let id = params.required_id("objectid")?;
+    id: i32,
+    cascade: bool,
+) -> ApiResult<String> {
     let txn = db.begin_write().await?;
-    let before = fetch(&*txn, obj, &scope, id, true)
+    let before = fetch(&*txn, obj, &w.scope, id, true)
         .await?
         .ok_or_else(|| not_found(obj, id))?;
     refuse_if_referenced(&*txn, obj, id).await?;
     let tenant = owner(&*txn, obj, &before).await?;
-    let mut cx = WriteCx {
-        txn: &txn,
+    let mut cx = write_cx(
+        &txn,
         obj,
-        op: Op::Delete,
-        params,
+        Op::Delete,
         tenant,
-        input: Input::default(),
-        before: Some(before),
-        after: None,
-    };
+        Input::default(),
+        Some(before),
+    );
+    cx.cascade = cascade;
     obj.behavior.before_write(&mut cx).await?;
     if !obj.source_types.is_empty() {
         let mut del = Query::delete();
@@ -477,13 +490,10 @@ pub async fn delete(
         .and_where(Expr::col(obj.pk).eq(id));
     txn.execute(&del).await?;
     obj.behavior.after_write(&mut cx).await?;
-    crate::cluster::outbox::on_write(&cx).await?;
+    super::on_write::record(&cx).await?;
     drop(cx);
     txn.commit().await?;
-    Ok(Output::Text(format!(
-        "delete from {} where {}='{id}'",
-        obj.table, obj.pk
-    )))
+    Ok(format!("delete from {} where {}='{id}'", obj.table, obj.pk))
 }
 
 /// The tenant owning a row (for hooks of admin writes made without `tenant=`).
@@ -512,221 +522,8 @@ pub async fn tenant_by_id(conn: &impl ConnectionTrait, te_id: i32) -> ApiResult<
     })
 }
 
-pub async fn count(conn: &impl ConnectionTrait, q: SelectStatement) -> ApiResult<i64> {
-    let row = conn
-        .query_one(&q)
-        .await?
-        .ok_or_else(|| internal("count returned no row"))?;
-    row.try_get_by_index::<i64>(0).map_err(internal)
-}
-
-fn count_query(table: &'static str) -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust("COUNT(*)")).from(table);
-    q
-}
-
-/// Refuse an add beyond the tenant's cap. The tenant row is locked first, so concurrent adds
-/// for one tenant queue behind each other on servers with row locks (SQLite has one writer).
-async fn check_limit(
-    conn: &impl ConnectionTrait,
-    obj: &Object,
-    limit_col: &'static str,
-    t: &TenantRef,
-) -> ApiResult<()> {
-    let mut q = Query::select();
-    q.column(limit_col)
-        .from("te_tenants")
-        .and_where(Expr::col("te_id").eq(t.id))
-        .lock(LockType::Update);
-    let max = match conn.query_one(&q).await? {
-        Some(r) => r.try_get_by_index::<i32>(0).map_err(internal)?,
-        None => return Err(ApiError::WrongTenant),
-    };
-    if max <= 0 {
-        return Ok(());
-    }
-    let mut c = count_query(obj.table);
-    c.and_where(Expr::col(obj.tenant_col.unwrap_or(obj.pk)).eq(t.id));
-    if count(conn, c).await? >= i64::from(max) {
-        return Err(ApiError::Conflict(format!(
-            "tenant {} has reached its limit of {max} {}s ({limit_col})",
-            t.code, obj.name
-        )));
-    }
-    Ok(())
-}
-
-/// Duplicate check with a message naming the fields, before the unique index has to refuse.
-async fn check_unique(
-    conn: &impl ConnectionTrait,
-    cx: &WriteCx<'_>,
-    exclude: Option<i32>,
-) -> ApiResult<()> {
-    let obj = cx.obj;
-    for set in obj.unique {
-        let touched = set.iter().any(|c| cx.input.has(c));
-        if !touched {
-            continue;
-        }
-        let mut q = count_query(obj.table);
-        let mut shown = Vec::new();
-        let mut scoped = false;
-        for col in set.iter().copied() {
-            if Some(col) == obj.tenant_col {
-                let Some(t) = &cx.tenant else { continue };
-                q.and_where(Expr::col(col).eq(t.id));
-                scoped = true;
-                continue;
-            }
-            let value = match cx.input.columns.iter().find(|(f, _)| f.name == col) {
-                Some((_, v)) => value_text(v),
-                None => cx
-                    .before
-                    .as_ref()
-                    .and_then(|r| r.get(col))
-                    .unwrap_or("")
-                    .to_string(),
-            };
-            q.and_where(Expr::col(col).eq(value.clone()));
-            shown.push((col, value));
-        }
-        if let Some(id) = exclude {
-            q.and_where(Expr::col(obj.pk).ne(id));
-        }
-        if count(conn, q).await? > 0 {
-            let cols: Vec<&str> = shown.iter().map(|(c, _)| *c).collect();
-            let vals: Vec<String> = shown.iter().map(|(_, v)| format!("'{v}'")).collect();
-            return Err(ApiError::Conflict(match (&cx.tenant, scoped) {
-                (Some(t), true) => format!(
-                    "{} {} already exists in tenant {}",
-                    cols.join("/"),
-                    vals.join("/"),
-                    t.code
-                ),
-                // A tenant's row, unique across tenants: the holder may be another tenant,
-                // whose values (parts of them come from the stored row) are not repeated.
-                _ if obj.tenant_col.is_some() => {
-                    format!("{}: the value is already in use", cols.join("/"))
-                }
-                _ => format!("{} {} already exists", cols.join("/"), vals.join("/")),
-            }));
-        }
-    }
-    Ok(())
-}
-
-/// Tables whose rows point at objects by destination tag: `(table, tag column, id column,
-/// owner column, owner label)`. Destinations are listed by their source type.
-const TAGGED: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "de_destinations",
-        "de_type_dst",
-        "de_type_id_dst",
-        "de_type_id_src",
-        "destinations of",
-    ),
-    (
-        "hm_huntlistmembers",
-        "hm_type",
-        "hm_type_id",
-        "hm_hu_id",
-        "hunt lists",
-    ),
-];
-
-/// A referenced column must name an existing row (of the same tenant when the target is
-/// tenant-owned). `0` in a nullable reference means "none".
-async fn check_references(conn: &impl ConnectionTrait, cx: &WriteCx<'_>) -> ApiResult<()> {
-    for (field, value) in &cx.input.columns {
-        let Some(target) = field.refers.and_then(super::find) else {
-            continue;
-        };
-        let id = match value {
-            Value::Int(Some(0)) if field.kind == Kind::OptInt => continue,
-            Value::Int(Some(id)) => *id,
-            _ => continue,
-        };
-        let mut q = count_query(target.table);
-        q.and_where(Expr::col(target.pk).eq(id));
-        let mut place = String::new();
-        if let (Some(col), Some(t)) = (target.tenant_col, &cx.tenant) {
-            q.and_where(Expr::col(col).eq(t.id));
-            place = format!(" in tenant {}", t.code);
-        }
-        if count(conn, q).await? == 0 {
-            return Err(ApiError::invalid(format!(
-                "field '{}': no {} with id {id}{place}",
-                field.name, target.name
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Deleting an object that others point to would leave them dangling: refuse, listing them.
-async fn refuse_if_referenced(conn: &impl ConnectionTrait, obj: &Object, id: i32) -> ApiResult<()> {
-    let mut parts = Vec::new();
-    if let Some(tag) = obj.target_tag {
-        for (table, tag_col, id_col, owner_col, label) in TAGGED {
-            let mut q = Query::select();
-            q.columns([*owner_col]);
-            if *table == "de_destinations" {
-                q.column("de_type_src");
-            }
-            q.from(*table)
-                .and_where(Expr::col(*tag_col).eq(tag))
-                .and_where(Expr::col(*id_col).eq(id.to_string()))
-                .order_by(*owner_col, Order::Asc);
-            let users: Vec<String> = conn
-                .query_all(&q)
-                .await?
-                .iter()
-                .map(|r| {
-                    let owner = r.try_get_by_index::<i32>(0).unwrap_or_default();
-                    match r.try_get_by_index::<String>(1) {
-                        Ok(src) => format!("{src} {owner}"),
-                        Err(_) => owner.to_string(),
-                    }
-                })
-                .collect();
-            if !users.is_empty() {
-                parts.push(format!("{label}: {}", users.join(", ")));
-            }
-        }
-    }
-    for other in super::REGISTRY {
-        for field in other.fields.iter().filter(|f| f.refers == Some(obj.name)) {
-            let mut q = Query::select();
-            q.column(other.pk)
-                .from(other.table)
-                .and_where(Expr::col(field.name).eq(id))
-                .order_by(other.pk, Order::Asc);
-            let users: Vec<String> = conn
-                .query_all(&q)
-                .await?
-                .iter()
-                .map(|r| r.try_get_by_index::<i32>(0).unwrap_or_default().to_string())
-                .collect();
-            if !users.is_empty() {
-                parts.push(format!(
-                    "{} ({}): {}",
-                    other.plural,
-                    field.name,
-                    users.join(", ")
-                ));
-            }
-        }
-    }
-    if parts.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Conflict(format!(
-        "{} {id} is used by {}; change those first",
-        obj.name,
-        parts.join("; ")
-    )))
-}
+use super::integrity::{check_limit, check_references, check_unique, refuse_if_referenced};
+pub use crate::db::count;
 
 /// `update <table> set a='x', b='y' where [<tenant col>='T' and ]<pk>='N'`, secrets masked.
 /// A client extracts the id with `update di_dids set .+ where .+di_id='(\d+)'`, which needs

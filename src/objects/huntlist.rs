@@ -8,7 +8,7 @@ use super::support::{insert_row, json_array, small_count, target_row};
 use super::Kind::*;
 use super::{checks, opt, read_action, req, write_action, ActionCx, Behavior, Object, Row};
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, Value};
@@ -70,7 +70,7 @@ async fn members(conn: &impl ConnectionTrait, hu_id: i32) -> ApiResult<Output> {
 async fn set(cx: &ActionCx<'_>, row: &Row) -> ApiResult<Output> {
     let hu_id = row.id("hu_id").unwrap_or_default();
     let te_id = row.id("hu_te_id").unwrap_or_default();
-    let items = json_array(cx.params, "[\"EXT-12\",\"EXT-13\"]", 100)?;
+    let items = json_array(cx.args, "[\"EXT-12\",\"EXT-13\"]", 100)?;
     let txn = cx.db.begin_write().await?;
     let tenant = tenant_by_id(&*txn, te_id)
         .await?
@@ -121,7 +121,7 @@ impl Behavior for HuntlistBehavior {
     }
 
     async fn action(&self, cx: &ActionCx<'_>, name: &str) -> ApiResult<Output> {
-        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
         match name {
             "getextensions" => members(&cx.db.conn, row.id("hu_id").unwrap_or_default()).await,
             _ => set(cx, &row).await,

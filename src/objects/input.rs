@@ -14,6 +14,11 @@ pub struct Input {
 }
 
 impl Input {
+    /// `jsondata` (absent or empty = no fields) for `op` on `obj`; see [`parse`].
+    pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<Input> {
+        parse(obj, op, jsondata)
+    }
+
     /// The text of a column value, if given.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.columns
@@ -57,8 +62,17 @@ pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<
             }
         },
     };
+    from_json(obj, op, &map)
+}
+
+/// The fields of a JSON object (jsondata already parsed, or built by the CLI) → input.
+pub fn from_json(
+    obj: &'static Object,
+    op: Op,
+    map: &serde_json::Map<String, Json>,
+) -> ApiResult<Input> {
     let mut input = Input::default();
-    for (name, value) in &map {
+    for (name, value) in map {
         if let Some(field) = obj.field(name) {
             if !field.writable_on(op) {
                 let when = if field.access == Access::Once {

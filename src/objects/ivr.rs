@@ -6,7 +6,7 @@ use super::support::{seconds, small_count, target_row};
 use super::Kind::*;
 use super::{opt, read_action, req, ActionCx, Behavior, Object};
 use crate::error::ApiResult;
-use crate::render::Output;
+use crate::output::Output;
 use async_trait::async_trait;
 
 pub const IVR_SOURCES: &[&str] = &[
@@ -62,7 +62,7 @@ impl Behavior for IvrBehavior {
 
 /// `getdestinations` of an IVR or a condition: its destinations under every source type it owns.
 pub async fn destinations_of(cx: &ActionCx<'_>, types: &[&str]) -> ApiResult<Output> {
-    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
     let (id, te) = (
         row.id(cx.obj.pk).unwrap_or_default(),
         cx.obj

@@ -10,7 +10,7 @@ use super::{opt, read_action, req, ro, write_action, ActionCx, Behavior, Object,
 use crate::error::{internal, ApiError, ApiResult};
 use crate::files::{self, FileBody};
 use crate::media;
-use crate::render::Output;
+use crate::output::Output;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, Value};
@@ -43,8 +43,9 @@ pub static MEDIAFILE: Object = Object {
     behavior: &MediafileBehavior,
 };
 
-async fn get_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
-    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+/// MANAGEDB `getbinary` (and `reqtype=MEDIAFILE&action=getaudio`): the bytes, with HTTP Range.
+pub async fn get_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
+    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
     let id = row.id("me_id").unwrap_or_default();
     let sha = row.get("me_sha256").unwrap_or_default();
     if sha.is_empty() {
@@ -65,10 +66,10 @@ async fn get_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
 }
 
 async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
-    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+    let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
     let id = row.id("me_id").unwrap_or_default();
     let te_id = row.id("me_te_id").unwrap_or_default();
-    let upload = cx.params.files.get("filename").ok_or_else(|| {
+    let upload = cx.args.upload("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' is required: a multipart file field with the audio")
     })?;
     let bytes = std::sync::Arc::new(upload.bytes().await?);
@@ -116,29 +117,6 @@ async fn update_binary(cx: &ActionCx<'_>) -> ApiResult<Output> {
         audio.format,
         bytes.len()
     )))
-}
-
-/// `reqtype=MEDIAFILE&action=getaudio&objectid=N`: the same bytes as MANAGEDB `getbinary`.
-pub async fn reqtype(
-    state: &crate::app::AppState,
-    caller: &crate::auth::Caller,
-    params: &crate::proxyapi::params::Params,
-) -> ApiResult<Output> {
-    match params.required_word("action")?.as_str() {
-        "getaudio" => {
-            let cx = ActionCx {
-                db: &state.db,
-                config: &state.config,
-                caller,
-                params,
-                obj: &MEDIAFILE,
-            };
-            get_binary(&cx).await
-        }
-        other => Err(ApiError::invalid(format!(
-            "parameter 'action': '{other}' is not an action of reqtype MEDIAFILE (use getaudio)"
-        ))),
-    }
 }
 
 struct MediafileBehavior;

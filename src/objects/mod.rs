@@ -3,6 +3,7 @@
 //! special actions) lives in a small [`Behavior`] beside the descriptor.
 
 pub mod calleridblacklist;
+pub mod cdrtemplate;
 pub mod condition;
 pub mod conference;
 pub mod custom;
@@ -14,9 +15,11 @@ pub mod extension;
 pub mod filter;
 pub mod huntlist;
 pub mod input;
+mod integrity;
 pub mod ivr;
 pub mod mediafile;
 pub mod musiconhold;
+pub mod on_write;
 pub mod phone;
 pub mod phonebook;
 pub mod phonemodel;
@@ -33,8 +36,7 @@ pub mod voicemail;
 use crate::auth::{Caller, TenantRef};
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::proxyapi::params::Params;
-use crate::render::Output;
+use crate::output::Output;
 use async_trait::async_trait;
 use sea_orm::DatabaseTransaction;
 
@@ -204,6 +206,27 @@ pub struct Object {
 }
 
 impl Object {
+    /// What a descriptor leaves out (`..Object::BASE`): a tenant-less table served by the
+    /// generic engine, with no extras, limits, references, children or actions.
+    pub const BASE: Object = Object {
+        name: "",
+        plural: "",
+        table: "",
+        pk: "",
+        tenant_col: None,
+        admin_only: false,
+        crud: true,
+        fields: &[],
+        extras: &[],
+        unique: &[],
+        limit: None,
+        target_tag: None,
+        source_types: &[],
+        children: &[],
+        actions: &[],
+        behavior: &Plain,
+    };
+
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
@@ -225,7 +248,8 @@ pub struct WriteCx<'a> {
     pub txn: &'a DatabaseTransaction,
     pub obj: &'static Object,
     pub op: Op,
-    pub params: &'a Params,
+    /// Delete: also remove what belongs to the row (a tenant's rows, `cascade=yes`).
+    pub cascade: bool,
     /// The tenant that owns the row (tenant-owned objects).
     pub tenant: Option<TenantRef>,
     pub input: Input,
@@ -240,7 +264,8 @@ pub struct ActionCx<'a> {
     pub db: &'a Db,
     pub config: &'a crate::config::Config,
     pub caller: &'a Caller,
-    pub params: &'a Params,
+    /// The action's own arguments (`objectid`, `jsondata`, …), read and checked by the action.
+    pub args: &'a dyn crate::args::Args,
     pub obj: &'static Object,
 }
 
@@ -300,8 +325,8 @@ pub static REGISTRY: &[&Object] = &[
     &sipregs::SIPREGS,
     &voicemail::VOICEMAIL,
     &phonebook::PHONEPHONEBOOK,
-    &crate::cdr::template::CDR_TEMPLATE,
-    &crate::cdr::template::GLOBAL_CDR_TEMPLATE,
+    &cdrtemplate::CDR_TEMPLATE,
+    &cdrtemplate::GLOBAL_CDR_TEMPLATE,
 ];
 
 /// Objects of the upstream API that this server does not serve yet (answered with a clear error).

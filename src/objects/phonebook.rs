@@ -8,7 +8,7 @@ use super::Kind::*;
 use super::{opt, req, Behavior, Object, Op, WriteCx};
 use crate::auth::TenantRef;
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{ConnectionTrait, Value};

@@ -5,7 +5,7 @@ use super::support::{alias, codecs, host_or_empty, port, rows_where, small_count
 use super::Kind::*;
 use super::{checks, opt, read_action, req, ActionCx, Behavior, Object, WriteCx};
 use crate::error::ApiResult;
-use crate::render::Output;
+use crate::output::Output;
 use async_trait::async_trait;
 
 pub static PROVIDER: Object = Object {
@@ -50,7 +50,7 @@ impl Behavior for ProviderBehavior {
         alias(cx, "allow", "pr_allow")
     }
     async fn action(&self, cx: &ActionCx<'_>, _name: &str) -> ApiResult<Output> {
-        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.params).await?;
+        let row = target_row(&cx.db.conn, cx.caller, cx.obj, cx.args).await?;
         let id = row.id(cx.obj.pk).unwrap_or_default();
         rows_where(&cx.db.conn, &super::route::ROUTE, "dl_pr_id", id, "dl_ord").await
     }

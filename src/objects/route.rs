@@ -6,7 +6,7 @@ use super::support::{dialable_or_empty, int_in, rows_where};
 use super::Kind::*;
 use super::{engine, opt, read_action, req, ActionCx, Behavior, Object};
 use crate::error::ApiResult;
-use crate::render::Output;
+use crate::output::Output;
 use async_trait::async_trait;
 
 pub static ROUTE: Object = Object {
@@ -74,9 +74,12 @@ struct RouteBehavior;
 #[async_trait]
 impl Behavior for RouteBehavior {
     async fn action(&self, cx: &ActionCx<'_>, _name: &str) -> ApiResult<Output> {
-        match cx.params.id("routingprofileid")? {
+        match cx.args.id("routingprofileid")? {
             Some(rp) => rows_where(&cx.db.conn, &ROUTE, "dl_rp_id", rp, "dl_ord").await,
-            None => engine::list(cx.db, cx.caller, &ROUTE, cx.params).await,
+            None => {
+                let rows = engine::list(cx.db, cx.caller, &ROUTE, cx.args.get("filter")).await?;
+                Ok(engine::keyed(&ROUTE, rows))
+            }
         }
     }
 }

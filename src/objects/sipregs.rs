@@ -3,7 +3,7 @@
 
 use super::{read_action, ActionCx, Behavior, Object};
 use crate::error::{internal, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::ConnectionTrait;

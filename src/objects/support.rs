@@ -6,7 +6,7 @@ use super::engine::{self, Scope};
 use super::{Kind, Object, Row, WriteCx};
 use crate::auth::Caller;
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, Value};
 
@@ -100,11 +100,11 @@ pub async fn tenant_values(
 
 /// `jsondata` as a JSON array of at most `max` elements; `example` shows the expected shape.
 pub fn json_array(
-    params: &crate::proxyapi::params::Params,
+    args: &dyn crate::args::Args,
     example: &str,
     max: usize,
 ) -> ApiResult<Vec<serde_json::Value>> {
-    match serde_json::from_str(params.required("jsondata")?) {
+    match serde_json::from_str(args.required("jsondata")?) {
         Ok(serde_json::Value::Array(items)) if items.len() <= max => Ok(items),
         Ok(serde_json::Value::Array(_)) => Err(ApiError::invalid(format!(
             "jsondata may hold at most {max} elements"
@@ -123,10 +123,10 @@ pub async fn target_row(
     conn: &impl ConnectionTrait,
     caller: &Caller,
     obj: &'static Object,
-    params: &crate::proxyapi::params::Params,
+    args: &dyn crate::args::Args,
 ) -> ApiResult<Row> {
     let scope = engine::scope(obj, caller)?;
-    let id = params.required_id("objectid")?;
+    let id = args.required_id("objectid")?;
     engine::fetch(conn, obj, &scope, id, false)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no {} with id {id}", obj.name)))

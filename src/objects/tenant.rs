@@ -86,7 +86,7 @@ impl Behavior for TenantBehavior {
                 .as_ref()
                 .and_then(|r| r.id("te_id"))
                 .unwrap_or_default();
-            let cascade = cx.params.flag("cascade");
+            let cascade = cx.cascade;
             let mut owned = Vec::new();
             for (table, col, label) in TENANT_OWNED {
                 let mut q = Query::select();

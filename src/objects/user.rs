@@ -4,7 +4,7 @@ use super::engine::{count, fetch, Scope};
 use super::Kind::*;
 use super::{checks, opt, read_action, req, ro, write_action, ActionCx, Behavior, Object};
 use crate::error::{internal, ApiError, ApiResult};
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, SqlErr};
@@ -44,7 +44,7 @@ struct UserBehavior;
 #[async_trait]
 impl Behavior for UserBehavior {
     async fn action(&self, cx: &ActionCx<'_>, name: &str) -> ApiResult<Output> {
-        let user = cx.params.required_id("objectid")?;
+        let user = cx.args.required_id("objectid")?;
         if fetch(&cx.db.conn, &USER, &Scope::All, user, false)
             .await?
             .is_none()
@@ -75,7 +75,7 @@ impl Behavior for UserBehavior {
                 Ok(Output::Table(table))
             }
             "addtenant" | "deltenant" => {
-                let tenant = cx.params.required_id("tenantid")?;
+                let tenant = cx.args.required_id("tenantid")?;
                 let mut q = Query::select();
                 q.expr(Expr::cust("COUNT(*)"))
                     .from("te_tenants")

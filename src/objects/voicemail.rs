@@ -15,13 +15,13 @@ use super::Kind::*;
 use super::{
     checks, once, opt, read_action, ro, write_action, ActionCx, Behavior, Object, Op, WriteCx,
 };
+use crate::args::Upload;
 use crate::auth::{Caller, TenantRef};
 use crate::db::Db;
 use crate::error::{internal, ApiError, ApiResult};
 use crate::files::{resolve_inside, resolve_new_inside, FileBody};
 use crate::objects::Kind;
-use crate::proxyapi::params::Upload;
-use crate::render::{Output, Table};
+use crate::output::{Output, Table};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Value};
@@ -115,33 +115,33 @@ impl Behavior for VoicemailBehavior {
         let spool = cx.config.voicemail_dir();
         match name {
             "listmessages" => {
-                let user = cx.params.required("mailboxuser")?;
+                let user = cx.args.required("mailboxuser")?;
                 let mb = find_box(cx.db, cx.caller, user, "mailboxuser").await?;
-                let folder = folder_param(cx.params.get("mailbox"), "mailbox")?;
+                let folder = folder_param(cx.args.get("mailbox"), "mailbox")?;
                 list_messages(cx.db, &mb, folder).await
             }
             "getmessagerecording" => {
                 let id = cx
-                    .params
+                    .args
                     .id("id")?
                     .ok_or_else(|| ApiError::invalid("No id specified"))?;
                 let msg = message_by_id(cx.db, cx.caller, id).await?;
                 recording(&spool, &msg)
             }
             "putmessagerecording" => {
-                let user = cx.params.required("mailboxuser")?;
+                let user = cx.args.required("mailboxuser")?;
                 let mb = find_box(cx.db, cx.caller, user, "mailboxuser").await?;
-                let folder = folder_param(cx.params.get("mailbox"), "mailbox")?.unwrap_or("INBOX");
-                let upload = cx.params.files.get("filename").ok_or_else(|| {
+                let folder = folder_param(cx.args.get("mailbox"), "mailbox")?.unwrap_or("INBOX");
+                let upload = cx.args.upload("filename").ok_or_else(|| {
                     ApiError::invalid("multipart file field 'filename' is required")
                 })?;
-                let callerid = cx.params.get("callerid").unwrap_or("").trim();
+                let callerid = cx.args.get("callerid").unwrap_or("").trim();
                 if crate::text::check_line(callerid, 120).is_err() {
                     return Err(ApiError::invalid(
                         "parameter 'callerid' must be at most 120 characters without control characters",
                     ));
                 }
-                let duration = match cx.params.get("duration") {
+                let duration = match cx.args.get("duration") {
                     None => 0,
                     Some(d) => d
                         .trim()

@@ -1,13 +1,13 @@
 //! Call records on the legacy endpoint: INFO cdrs / simplecdrs / queuelogs (streamed) and
 //! `reqtype=CDR` (`action=get|update`).
 
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::cdr::report::{self, cdr_kind, is_cdr_column, CDR_COLUMNS, CDR_EXTRA_COLUMNS};
+use crate::cdr::report::{self, cdr_type, is_cdr_column, CDR_COLUMNS, CDR_EXTRA_COLUMNS};
 use crate::cdr::{layout, template};
+use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::objects::engine::cell;
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::{Format, Output, RowTemplate};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
 use sea_orm::ConnectionTrait;
@@ -30,23 +30,73 @@ pub async fn cdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResu
                 .collect();
             (all, Some(t))
         }
-        None if format == Format::Csv => (layout::columns_for(&state.db, caller).await?, None),
+        None if format == Format::Csv => (csv_columns(&state.db, caller).await?, None),
         None => (CDR_COLUMNS.to_vec(), None),
     };
-    let rows = report::cdrs(&state.db, caller, params, columns, template).await?;
+    let query = params.report(&report::CDRS, super::report_zone(state, caller).await?)?;
+    let rows = report::cdrs(&state.db, caller, &query, columns, template).await?;
     Ok(Output::Stream(rows))
 }
 
 pub async fn simplecdrs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     Ok(Output::Stream(
-        report::simplecdrs(&state.db, caller, params).await?,
+        report::simplecdrs(
+            &state.db,
+            caller,
+            &params.report(
+                &report::SIMPLECDRS,
+                super::report_zone(state, caller).await?,
+            )?,
+        )
+        .await?,
     ))
 }
 
 pub async fn queuelogs(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     Ok(Output::Stream(
-        report::queuelogs(&state.db, caller, params).await?,
+        report::queuelogs(
+            &state.db,
+            caller,
+            &params.report(&report::QUEUELOGS, super::report_zone(state, caller).await?)?,
+        )
+        .await?,
     ))
+}
+
+/// `reqtype=RESPONSEPATH`: `uniqueid` (a comma list) or `start` is required, so it reads the
+/// path of calls, not a tenant's whole history by mistake.
+pub async fn response_path(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> ApiResult<Output> {
+    if params.get("uniqueid").is_none() && params.get("start").is_none() {
+        return Err(ApiError::invalid(
+            "parameter 'uniqueid' (or a 'start' date) is required",
+        ));
+    }
+    let query = params.report(
+        &crate::cdr::ivrlog::IVRLOGS,
+        super::report_zone(state, caller).await?,
+    )?;
+    crate::cdr::ivrlog::response_path(&state.db, caller, &query).await
+}
+
+/// The columns of the caller's CSV export: the tenant's layout, else the setting (see
+/// [`layout`]).
+async fn csv_columns(db: &Db, caller: &Caller) -> ApiResult<Vec<&'static str>> {
+    let te_id = caller.tenant.as_ref().map(|t| t.id);
+    let stored = match te_id {
+        Some(id) => layout::tenant_layout(db, id).await?,
+        None => None,
+    };
+    let text = match stored.filter(|s| !s.trim().is_empty()) {
+        Some(s) => s,
+        None => crate::settings::value(&db.conn, layout::SETTING, te_id).await?,
+    };
+    // Stored layouts were checked when written; a column list that no longer parses falls
+    // back to the default rather than failing every export.
+    Ok(layout::parse(&text).unwrap_or_else(|_| CDR_COLUMNS.to_vec()))
 }
 
 /// The CDR fields `action=update` may change (the value is appended), with their size.
@@ -89,7 +139,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
             };
             Ok(Output::Value {
                 name: field,
-                value: cell(&row, 1, cdr_kind(field))?,
+                value: crate::db::cell(&row, 1, cdr_type(field))?,
             })
         }
         "update" => {

@@ -2,13 +2,13 @@
 //! every change reaches the tenant's nodes through the outbox in the same transaction (see
 //! [`crate::cluster::flows`] for what a flow is on a node).
 
-use super::live::{tenant_of, writer};
+use super::live::writer;
 use crate::ami::HeaderValue;
-use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::{flows, outbox};
 use crate::error::{internal, ApiError, ApiResult};
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::{Output, Table};
 use entity::fl_flows;
 use sea_orm::sea_query::Expr;
@@ -46,7 +46,7 @@ fn rows(t: &TenantRef, flows: Vec<fl_flows::Model>) -> Output {
 
 /// FLOWS: every flow of the tenant, by number.
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = tenant_of(caller, "FLOWS")?;
+    let t = caller.require_tenant("FLOWS")?;
     let all = fl_flows::Entity::find()
         .filter(fl_flows::Column::FlTeId.eq(t.id))
         .order_by_asc(fl_flows::Column::FlNumber)
@@ -57,7 +57,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
 
 /// INFO flow: one flow by `number`.
 pub async fn info(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "INFO flow")?;
+    let t = caller.require_tenant("INFO flow")?;
     let number = flow_number(p.required("number")?)?;
     let flow = find(&state.db.conn, t, number).await?.ok_or_else(|| {
         ApiError::NotFound(format!(

@@ -1,12 +1,12 @@
 //! `reqtype=INFO`: read-only reports.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::cdr::{ivrlog, recording};
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::cdr;
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 
@@ -41,7 +41,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         }
         "tenants" => tenants(state, caller).await,
         "nodes" => crate::proxyapi::live::info_nodes(state, caller).await,
-        "balance" => crate::account::info_balance(state, caller).await,
+        "balance" => crate::proxyapi::account::info_balance(state, caller).await,
         "cdrs" => cdr::cdrs(state, caller, params).await,
         "simplecdrs" => cdr::simplecdrs(state, caller, params).await,
         "queuelogs" => cdr::queuelogs(state, caller, params).await,
@@ -49,25 +49,47 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "flow" => crate::proxyapi::flows::info(state, caller, params).await,
         "variable" => crate::proxyapi::peers::info_variable(state, caller, params).await,
         "extstate" => crate::proxyapi::live::extstate(state, caller, params).await,
-        "fax" => crate::calls::fax::list(state, caller, params).await,
+        "fax" => crate::proxyapi::fax::list(state, caller, params).await,
         "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
         "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
-        "recordings" => Ok(Output::Stream(
-            recording::list(&state.db, caller, params).await?,
-        )),
+        "recordings" => {
+            let query = params.report(
+                &recording::RECORDINGS,
+                super::report_zone(state, caller).await?,
+            )?;
+            Ok(Output::Stream(
+                recording::list(&state.db, caller, &query).await?,
+            ))
+        }
         "recording" | "playrecording" => {
             let root = &state.config.recordings_dir;
-            recording::file(&state.db, root, caller, params, info == "playrecording").await
+            let id = recording_id(params)?;
+            recording::file(&state.db, root, caller, &id, info == "playrecording").await
         }
-        "inforecording" => recording::info(&state.db, caller, params).await,
-        "ivrlogs" => Ok(Output::Stream(
-            ivrlog::list(&state.db, caller, params).await?,
-        )),
+        "inforecording" => recording::info(&state.db, caller, &recording_id(params)?).await,
+        "ivrlogs" => {
+            let query =
+                params.report(&ivrlog::IVRLOGS, super::report_zone(state, caller).await?)?;
+            Ok(Output::Stream(
+                ivrlog::list(&state.db, caller, &query).await?,
+            ))
+        }
         other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"
         ))),
     }
+}
+
+/// The recording a request names by `id` (upstream's literal error names it too).
+fn recording_id(params: &Params) -> ApiResult<String> {
+    params
+        .get("id")
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid("No id specified (parameter 'id': a call uniqueid or a DIAL id)")
+        })
 }
 
 /// Cell types of a result of `width` text columns with integers at `ints`.

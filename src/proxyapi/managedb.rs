@@ -1,10 +1,10 @@
 //! `reqtype=MANAGEDB`: object + action → the registry's engine or the object's special action.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::objects::{self, engine, ActionCx};
+use crate::objects::{self, engine, ActionCx, Input, Op};
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::Output;
 
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
@@ -32,7 +32,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
             db: &state.db,
             config: &state.config,
             caller,
-            params,
+            args: params,
             obj,
         };
         let out = obj.behavior.action(&cx, &action).await;
@@ -43,18 +43,37 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     }
     let db = &state.db;
     if action == "delete" && obj.crud {
+        let w = engine::writer(caller, obj, Op::Delete)?;
+        let id = params.required_id("objectid")?;
+        let out = engine::delete(db, &w, obj, id, params.flag("cascade")).await;
         // A delete may release stored files (media, voicemail): clean up after commit.
-        let out = engine::delete(db, caller, obj, params).await;
         if out.is_ok() {
             crate::files::collect(db, &state.config).await;
         }
-        return out;
+        return out.map(Output::Text);
     }
     match action.as_str() {
-        "list" if obj.crud => engine::list(db, caller, obj, params).await,
-        "get" if obj.crud => engine::get(db, caller, obj, params).await,
-        "add" if obj.crud => engine::add(db, caller, obj, params).await,
-        "update" if obj.crud => engine::update(db, caller, obj, params).await,
+        "list" if obj.crud => {
+            let rows = engine::list(db, caller, obj, params.get("filter")).await?;
+            Ok(engine::keyed(obj, rows))
+        }
+        "get" if obj.crud => {
+            engine::scope(obj, caller)?;
+            let id = params.required_id("objectid")?;
+            Ok(engine::record(obj, engine::get(db, caller, obj, id).await?))
+        }
+        "add" if obj.crud => {
+            let w = engine::writer(caller, obj, Op::Add)?;
+            let input = Input::parse(obj, Op::Add, params.get("jsondata"))?;
+            let row = engine::add(db, &w, obj, input).await?;
+            Ok(engine::record(obj, Some(row)))
+        }
+        "update" if obj.crud => {
+            let w = engine::writer(caller, obj, Op::Update)?;
+            let id = params.required_id("objectid")?;
+            let input = Input::parse(obj, Op::Update, params.get("jsondata"))?;
+            Ok(Output::Text(engine::update(db, &w, obj, id, input).await?))
+        }
         other => {
             let mut known: Vec<&str> = if obj.crud {
                 vec!["list", "get", "add", "update", "delete"]
@@ -68,5 +87,24 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 known.join(", ")
             )))
         }
+    }
+}
+
+/// `reqtype=MEDIAFILE&action=getaudio&objectid=N`: the same bytes as MANAGEDB `getbinary`.
+pub async fn mediafile(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
+    match params.required_word("action")?.as_str() {
+        "getaudio" => {
+            let cx = ActionCx {
+                db: &state.db,
+                config: &state.config,
+                caller,
+                args: params,
+                obj: &objects::mediafile::MEDIAFILE,
+            };
+            objects::mediafile::get_binary(&cx).await
+        }
+        other => Err(ApiError::invalid(format!(
+            "parameter 'action': '{other}' is not an action of reqtype MEDIAFILE (use getaudio)"
+        ))),
     }
 }

@@ -2,6 +2,9 @@
 //! (body wins). Values are decoded strictly: a parameter that is not valid UTF-8 is an error
 //! naming it, never a silently mangled value.
 
+use crate::args::TempFile;
+pub use crate::args::{Args, Upload};
+pub use crate::config::BodyLimits;
 use crate::error::{internal, ApiError, ApiResult};
 use actix_web::{web, HttpRequest};
 use bytes::Bytes;
@@ -13,47 +16,21 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
-/// An uploaded file (multipart part with a file name), kept in a temporary file under the data
-/// directory until the request ends.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub filename: String,
-    file: Arc<TempFile>,
-    len: u64,
-}
-
-impl Upload {
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The file's content (read when the handler needs it, within the upload budget the
-    /// request holds).
-    pub async fn bytes(&self) -> ApiResult<Vec<u8>> {
-        tokio::fs::read(&self.file.0).await.map_err(internal)
-    }
-}
-
-/// A file removed when the last handle to it goes.
-#[derive(Debug)]
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     values: HashMap<String, String>,
     pub files: HashMap<String, Upload>,
     /// The share of the upload budget this request holds while its files are in use.
     _budget: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl Args for Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        Params::get(self, name)
+    }
+    fn upload(&self, name: &str) -> Option<&Upload> {
+        self.files.get(name)
+    }
 }
 
 impl Params {
@@ -76,41 +53,34 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    /// A discriminator (`reqtype`, `action`, `object`, …): compared case-insensitively.
+    // The checked readers are the ones of [`Args`] (shared with the domain's special actions).
     pub fn word(&self, name: &str) -> Option<String> {
-        self.get(name).map(|v| v.trim().to_ascii_lowercase())
+        Args::word(self, name)
     }
-
     pub fn required(&self, name: &str) -> ApiResult<&str> {
-        self.get(name)
-            .ok_or_else(|| ApiError::invalid(format!("parameter '{name}' is required")))
+        Args::required(self, name)
     }
-
     pub fn required_word(&self, name: &str) -> ApiResult<String> {
-        self.required(name).map(|v| v.trim().to_ascii_lowercase())
+        Args::required_word(self, name)
     }
-
-    /// An integer id parameter.
     pub fn id(&self, name: &str) -> ApiResult<Option<i32>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<i32>().map(Some).map_err(|_| {
-                ApiError::invalid(format!("parameter '{name}' must be an integer id"))
-            }),
-        }
+        Args::id(self, name)
     }
-
     pub fn required_id(&self, name: &str) -> ApiResult<i32> {
-        self.id(name)?
-            .ok_or_else(|| ApiError::invalid(format!("parameter '{name}' is required")))
+        Args::required_id(self, name)
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        Args::flag(self, name)
     }
 
-    /// `yes`/`on`/`1`/`true` → true.
-    pub fn flag(&self, name: &str) -> bool {
-        matches!(
-            self.word(name).as_deref(),
-            Some("yes" | "on" | "1" | "true")
-        )
+    /// The time range (in `zone`) and filters of a report, from `start`, `end` and its filter
+    /// parameters.
+    pub fn report(
+        &self,
+        report: &'static crate::cdr::report::Report,
+        zone: chrono_tz::Tz,
+    ) -> ApiResult<crate::cdr::report::ReportQuery> {
+        crate::cdr::report::ReportQuery::parse(report, zone, |name| self.get(name))
     }
 
     fn merge_form(&mut self, raw: &[u8]) -> ApiResult<()> {
@@ -148,38 +118,6 @@ fn decode(raw: &[u8], param: Option<&str>) -> ApiResult<String> {
         Some(name) => ApiError::invalid(format!("parameter '{name}' is not valid UTF-8")),
         None => ApiError::invalid("a parameter name is not valid UTF-8"),
     })
-}
-
-/// Limits on what a request may carry.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    /// Form bodies (url-encoded, and text parts of multipart).
-    pub form_bytes: usize,
-    /// Uploaded files, all parts together.
-    pub upload_bytes: usize,
-    /// What is read of a body before its key is checked: a larger body must carry the key in
-    /// the query string or within this head.
-    pub head_bytes: usize,
-    /// A body must keep coming: after `body_grace`, at least `min_body_rate` bytes per second on
-    /// average, or the request is answered with an error and the connection closed.
-    pub body_grace: Duration,
-    pub min_body_rate: u64,
-    /// The upload bytes all requests together may hold at once (handlers read files into
-    /// memory): beyond it, uploads wait for their turn (up to `body_grace`).
-    pub upload_budget_bytes: usize,
-}
-
-impl Default for BodyLimits {
-    fn default() -> Self {
-        BodyLimits {
-            form_bytes: 1 << 20,
-            upload_bytes: 32 << 20,
-            head_bytes: 16 << 10,
-            body_grace: Duration::from_secs(10),
-            min_body_rate: 16 << 10,
-            upload_budget_bytes: 48 << 20,
-        }
-    }
 }
 
 /// Where a request that may upload files puts them: temporary files in `dir`, and a share of

@@ -3,15 +3,15 @@
 //! `<number>-<TENANT>` (spec §6), and only variables named `<TENANT>-…` (globals or on its own
 //! channels).
 
-use super::live::{ami_error, connected, extension, partial, send_to, tenant_of, writer};
+use super::live::{ami_error, connected, extension, partial, send_to, writer};
 use crate::ami::{Action, AmiError, HeaderValue, Message};
-use crate::app::AppState;
 use crate::auth::{Caller, TenantRef};
 use crate::cdr::report::parse_when;
 use crate::cluster::live::{ask_all, nodes_for, reachable, Answers};
 use crate::device::Visible;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::{Output, Table};
 use base64::Engine;
 use entity::{ex_extensions, sm_sms};
@@ -202,7 +202,7 @@ pub async fn chansippeers(state: &AppState, caller: &Caller) -> ApiResult<Output
 
 /// BLFS: the hint states of the tenant's context, merged across its nodes.
 pub async fn blfs(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = tenant_of(caller, "BLFS")?;
+    let t = caller.require_tenant("BLFS")?;
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let nodes = nodes_for(&state.cluster, Some(t.id)).await?;
     let answers = ask_all(&state.cluster, &nodes, || Action::new("ExtensionStateList")).await;
@@ -400,7 +400,7 @@ const SMS_COLUMNS: &[&str] = &["id", "from", "to", "body", "node", "state", "cre
 /// INFO sms: the messages the tenant sent, oldest first; `number` (sender or recipient),
 /// `start`/`end` as INFO cdrs.
 pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "INFO sms")?;
+    let t = caller.require_tenant("INFO sms")?;
     let mut q = sm_sms::Entity::find().filter(sm_sms::Column::SmTeId.eq(t.id));
     if let Some(n) = p.get("number") {
         let n = n.trim();

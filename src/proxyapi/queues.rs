@@ -2,16 +2,16 @@
 //! QUEUERESET. Queues are the tenant's own (`qu_queues`); Asterisk knows a queue by its id.
 
 use super::live::{
-    device, extension, members, on_every_node, partial, send_to, tenant_of, tenant_queue,
+    device, extension, members, on_every_node, partial, send_to, tenant_queue,
     tenant_queue_by_param, writer,
 };
 use crate::ami::Action;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::cdr::report::parse_when;
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
+use crate::proxyapi::AppState;
 use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 
@@ -32,7 +32,7 @@ const LOG_COLUMNS: &[&str] = &[
 /// QUEUE action=log: the raw `queue_log` lines of one of the tenant's queues, oldest first,
 /// optionally between `start` and `end` (inclusive, as INFO queuelogs).
 pub async fn log(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "QUEUE log")?;
+    let t = caller.require_tenant("QUEUE log")?;
     let queue = tenant_queue(state, t, p).await?;
     let mut q = Query::select();
     q.columns(LOG_COLUMNS.iter().copied())
@@ -105,7 +105,7 @@ pub async fn reset(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
 /// INFO queues: the tenant's queues, `<qu_id>: <name>|…` in plain, `{"<qu_id>":"<name>",…}` in
 /// json (Asterisk knows a queue by its id).
 pub async fn info_queues(state: &AppState, caller: &Caller) -> ApiResult<Output> {
-    let t = tenant_of(caller, "INFO queues")?;
+    let t = caller.require_tenant("INFO queues")?;
     let mut q = Query::select();
     q.columns(["qu_id", "qu_name"])
         .from("qu_queues")
@@ -126,7 +126,7 @@ pub async fn info_queues(state: &AppState, caller: &Caller) -> ApiResult<Output>
 /// `<agent>:<State>|…` in plain, `{"<agent>":"<State>",…}` in json. A member of several
 /// queues, or seen on several nodes, shows its most telling state; `Paused` tells most.
 pub async fn info_agents(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = tenant_of(caller, "INFO agents")?;
+    let t = caller.require_tenant("INFO agents")?;
     let queue = match p.get("queue") {
         Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
         None => None,

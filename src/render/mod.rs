@@ -8,99 +8,8 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// One cell: a database value as text, or SQL NULL.
-pub type Cell = Option<String>;
-
-/// What a read-only key sees in place of a secret the database holds in clear (device
-/// passwords, voicemail and conference PINs).
-pub const MASK: &str = "********";
-
-/// Mask a secret cell for a key that may only read (NULL stays NULL).
-pub fn mask(cell: &mut Cell) {
-    if cell.is_some() {
-        *cell = Some(MASK.to_string());
-    }
-}
-
-/// Ordered columns and their rows. `plain_header` replaces the column names in the plain
-/// format where the upstream API prints human labels (`Number|Name|Tech|…`).
-#[derive(Debug, Clone, Default)]
-pub struct Table {
-    pub columns: Vec<String>,
-    pub plain_header: Option<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
-impl Table {
-    pub fn new(columns: Vec<String>) -> Self {
-        Table {
-            columns,
-            plain_header: None,
-            rows: Vec::new(),
-        }
-    }
-    pub fn with_plain_header(mut self, header: &'static str) -> Self {
-        self.plain_header = Some(header);
-        self
-    }
-}
-
-/// A text template that formats rows itself (stored CDR templates): text once before the
-/// rows, one piece per row, text once after.
-pub trait RowTemplate: Send + Sync {
-    fn head(&self) -> String;
-    fn row(&self, columns: &[String], row: &[Cell]) -> ApiResult<String>;
-    fn tail(&self) -> String;
-}
-
-/// Rows that come from a database cursor, rendered as they arrive (exports of any size).
-pub struct RowStream {
-    pub columns: Vec<String>,
-    pub rows: BoxStream<'static, ApiResult<Vec<Cell>>>,
-    /// Replaces the format (`format=xml&template=NAME`).
-    pub template: Option<Arc<dyn RowTemplate>>,
-    /// Replaces the column names in the plain header line (as [`Table::plain_header`]).
-    pub plain_header: Option<&'static str>,
-}
-
-impl std::fmt::Debug for RowStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RowStream")
-            .field("columns", &self.columns)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a handler answers.
-#[derive(Debug)]
-pub enum Output {
-    /// Rows: plain = header line + `|`-joined rows (nothing at all when empty); json = array.
-    Table(Table),
-    /// MANAGEDB list: json = object keyed by the value of column `key` (`{"12":{…}}`).
-    Keyed { key: usize, table: Table },
-    /// One row (MANAGEDB get/add); `None` is a miss (`{}`).
-    Record {
-        columns: Vec<String>,
-        row: Option<Vec<Cell>>,
-    },
-    /// A single named value (INFO balance, CDR get): plain = the bare value.
-    Value { name: &'static str, value: Cell },
-    /// Free text (statement echoes, HELP). json = a JSON string.
-    Text(String),
-    /// File bytes (media, recordings, voicemail): sent as they are, with HTTP Range, by the
-    /// endpoint; the text formats only ever see its name.
-    File(crate::files::FileBody),
-    /// A reply whose plain and json shapes differ (DIAL: `Success|…|<ID>|` and an object).
-    Reply { plain: String, json: Value },
-    /// Live data from the nodes that answered; `missing` names the nodes that did not
-    /// (plain: a trailing note line; json: a `missing_nodes` field).
-    Partial {
-        out: Box<Output>,
-        missing: Vec<String>,
-    },
-    /// A table streamed from the database: see [`Rendering::render_stream`].
-    Stream(RowStream),
-}
+pub use crate::output::{mask, Cell, Output, RowStream, RowTemplate, Table, MASK};
+pub use crate::text::{xml_char, xml_safe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -555,11 +464,6 @@ pub fn plain_cell(v: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether XML 1.0 allows `c` at all (not even a character reference may carry the others).
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
 /// Text as XML 1.0 element content: markup escaped, CR kept as `&#13;` (a parser would turn a
 /// raw one into LF), characters XML forbids replaced by U+FFFD so the document stays well formed.
 pub fn xml_text(v: &str) -> Cow<'_, str> {
@@ -576,20 +480,6 @@ pub fn xml_text(v: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(s)
-}
-
-/// Text that may end up in an XML document written by a template: characters XML 1.0 forbids
-/// become U+FFFD (the template decides the markup, so nothing else is escaped).
-pub fn xml_safe(v: &str) -> Cow<'_, str> {
-    if v.chars().all(xml_char) {
-        Cow::Borrowed(v)
-    } else {
-        Cow::Owned(
-            v.chars()
-                .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
-                .collect(),
-        )
-    }
 }
 
 /// The rows of any output, as one table (for xml and csv).

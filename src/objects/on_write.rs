@@ -1,0 +1,116 @@
+//! Which node actions a MANAGEDB write causes: one table, keyed by object name. Objects not
+//! listed cause no action. Config itself reaches Asterisk through the realtime tables; these
+//! actions only make nodes drop what they cached (and carry live state such as DND).
+
+use super::{Row, WriteCx};
+use crate::cluster::outbox::{self, NodeAction};
+use crate::error::ApiResult;
+
+/// What a write of one object asks of the nodes, from the row before and after the write
+/// (either may be absent: add has no `before`, delete no `after`).
+pub type Mapper = fn(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction>;
+
+/// The table. Other objects add a line here.
+pub static ON_WRITE: &[(&str, Mapper)] = &[
+    ("extension", extension),
+    ("queue", queue),
+    ("voicemail", |_, _| {
+        vec![command("voicemail", "voicemail reload")]
+    }),
+    ("musiconhold", |_, _| vec![command("moh", "moh reload")]),
+    // The rows are app_meetme's realtime `meetme` family.
+    ("conference", |_, _| vec![module_reload("app_meetme.so")]),
+];
+
+/// The hook of the generic engine: record the node actions of a write in its transaction.
+pub async fn record(cx: &WriteCx<'_>) -> ApiResult<()> {
+    let actions = actions(cx);
+    outbox::record(cx.txn, cx.tenant.as_ref().map(|t| t.id), &actions).await
+}
+
+/// The node actions of one write, deduplicated (the same refresh asked twice is sent once).
+pub fn actions(cx: &WriteCx<'_>) -> Vec<NodeAction> {
+    let Some((_, map)) = ON_WRITE.iter().find(|(name, _)| *name == cx.obj.name) else {
+        return Vec::new();
+    };
+    let mut out: Vec<NodeAction> = Vec::new();
+    for a in map(cx.before.as_ref(), cx.after.as_ref()) {
+        if !out.iter().any(|o| o.key == a.key) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// `Action: Command` with one CLI command; `key` names what it refreshes.
+pub fn command(key: &str, cli: &str) -> NodeAction {
+    NodeAction::new(format!("cmd:{key}"), "Command", &[("Command", cli)])
+}
+
+fn module_reload(module: &str) -> NodeAction {
+    NodeAction::new(format!("reload:{module}"), "Reload", &[("Module", module)])
+}
+
+/// PJSIP realtime objects cached by sorcery's memory cache: the cache names are the ones the
+/// example `sorcery.conf` (deploy/) gives them.
+pub const PJSIP_CACHES: &[&str] = &["pjsip_endpoint", "pjsip_auth", "pjsip_aor"];
+
+fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
+    let mut out = Vec::new();
+    for row in before.into_iter().chain(after) {
+        let user = row.get("ex_username").unwrap_or_default();
+        if user.is_empty() {
+            continue;
+        }
+        match row.get("ex_tech") {
+            Some("PJSIP") => {
+                for cache in PJSIP_CACHES {
+                    out.push(NodeAction::new(
+                        format!("sorcery:{cache}:{user}"),
+                        "SorceryMemoryCacheExpireObject",
+                        &[("Cache", cache), ("Object", user)],
+                    ));
+                }
+            }
+            Some("SIP") => out.push(command(
+                &format!("sip:{user}"),
+                &format!("sip prune realtime peer {user}"),
+            )),
+            _ => {}
+        }
+    }
+    // DND lives in AstDB on every node (family DND, key = device username), so a renamed
+    // device (a new number) moves its key.
+    let dnd = |r: Option<&Row>| r.and_then(|r| r.get("ex_dnd")) == Some("on");
+    fn user(r: Option<&Row>) -> &str {
+        r.and_then(|r| r.get("ex_username")).unwrap_or_default()
+    }
+    let renamed = after.is_some() && user(before) != user(after);
+    if dnd(before) && (after.is_none() || renamed) {
+        out.push(outbox::dnd_action(user(before), false));
+    }
+    if after.is_some() && (dnd(after) != dnd(before) || (renamed && dnd(after))) {
+        out.push(outbox::dnd_action(user(after), dnd(after)));
+    }
+    out
+}
+
+/// Queue names on Asterisk are the queue's id.
+fn queue(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
+    before
+        .or(after)
+        .and_then(|r| r.get("qu_id"))
+        .map(|id| {
+            vec![NodeAction::new(
+                format!("queue:{id}"),
+                "QueueReload",
+                &[
+                    ("Queue", id),
+                    ("Members", "yes"),
+                    ("Rules", "yes"),
+                    ("Parameters", "yes"),
+                ],
+            )]
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,614 @@
+//! The FastAGI call-routing service, driven over TCP by a test client that speaks as Asterisk
+//! 22.10.1 does (`shared/spec/agi.md`): the environment block in two chunks with LF-only lines,
+//! `200 result=1` to every `SET VARIABLE`, a `HANGUP` line after the server's EOF, a hang-up in
+//! the middle, and a session whose database is down.
+
+use crate::common::{self, Backend, Ctx, TestFuture};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+use switchboard::agi::AgiConfig;
+use switchboard::db::Db;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+// ----- the test client ---------------------------------------------------------------------
+
+/// What the service did in one session.
+#[derive(Debug, Default)]
+struct Session {
+    vars: BTreeMap<String, String>,
+    commands: Vec<String>,
+    /// The server closed its side (rather than the client giving up).
+    closed: bool,
+    elapsed: Duration,
+}
+
+impl Session {
+    fn var(&self, name: &str) -> &str {
+        self.vars.get(name).map_or("", String::as_str)
+    }
+    fn action(&self) -> &str {
+        self.var("SB_ACTION")
+    }
+}
+
+/// Asterisk's argument grammar (`parse_args` in res_agi.c): blanks split words outside quotes,
+/// `"` groups, a backslash escapes the next character anywhere.
+fn agi_words(line: &str) -> Vec<String> {
+    let mut words = vec![];
+    let mut cur = String::new();
+    let (mut quoted, mut escaped, mut started) = (false, false, false);
+    for c in line.chars() {
+        if escaped {
+            cur.push(c);
+            escaped = false;
+            started = true;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+            started = true;
+        } else if (c == ' ' || c == '\t') && !quoted {
+            if started {
+                words.push(std::mem::take(&mut cur));
+                started = false;
+            }
+        } else {
+            cur.push(c);
+            started = true;
+        }
+    }
+    if started {
+        words.push(cur);
+    }
+    words
+}
+
+fn env_block(port: u16, script: &str, channel: &str, args: &[&str]) -> String {
+    let mut env = String::from("agi_network: yes\n");
+    if !script.is_empty() {
+        env.push_str(&format!("agi_network_script: {script}\n"));
+    }
+    env.push_str(&format!(
+        "agi_request: agi://127.0.0.1:{port}/{script}\nagi_channel: {channel}\nagi_language: en\n\
+         agi_type: PJSIP\nagi_uniqueid: ast1-1796301406.4\nagi_version: 22.10.1\n\
+         agi_callerid: 5551234\nagi_calleridname: Alice Example\nagi_callingpres: 0\n\
+         agi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: unknown\n\
+         agi_rdnis: unknown\nagi_context: fromoutside\nagi_extension: s\nagi_priority: 2\n\
+         agi_enhanced: 0.0\nagi_accountcode: \nagi_threadid: 139869006182080\n"
+    ));
+    for (i, a) in args.iter().enumerate() {
+        env.push_str(&format!("agi_arg_{}: {a}\n", i + 1));
+    }
+    env.push('\n');
+    env
+}
+
+#[derive(Clone, Copy, Default)]
+struct Behaviour {
+    /// Hang up (an unsolicited `HANGUP` line) before answering command N (1-based).
+    hangup_before: Option<usize>,
+    /// As with AGIEXITONHANGUP=yes: `HANGUP\nHANGUP\n` and close at once.
+    exit_on_hangup: bool,
+    /// Connect from this loopback address.
+    from: Option<[u8; 4]>,
+}
+
+async fn agi(addr: SocketAddr, script: &str, channel: &str, args: &[&str]) -> Session {
+    agi_as(addr, script, channel, args, Behaviour::default()).await
+}
+
+async fn agi_as(
+    addr: SocketAddr,
+    script: &str,
+    channel: &str,
+    args: &[&str],
+    how: Behaviour,
+) -> Session {
+    let started = Instant::now();
+    let stream = match how.from {
+        Some(ip) => {
+            let s = TcpSocket::new_v4().unwrap();
+            s.bind(SocketAddr::from((ip, 0))).unwrap();
+            s.connect(addr).await.unwrap()
+        }
+        None => TcpStream::connect(addr).await.unwrap(),
+    };
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let env = env_block(addr.port(), script, channel, args);
+    // Asterisk's block arrives in two chunks.
+    let (a, b) = env.split_at(env.len() / 2);
+    let mut out = Session::default();
+    if w.write_all(a.as_bytes()).await.is_err() {
+        out.closed = true;
+        return out;
+    }
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let _ = w.write_all(b.as_bytes()).await;
+    loop {
+        let mut line = String::new();
+        let n = tokio::time::timeout(Duration::from_secs(5), r.read_line(&mut line))
+            .await
+            .expect("the service answers within 5 s")
+            .unwrap_or(0);
+        if n == 0 {
+            out.closed = true;
+            // Asterisk's last word after the server's EOF.
+            let _ = w.write_all(b"HANGUP\n").await;
+            break;
+        }
+        assert!(line.ends_with('\n'), "a command ends with LF: {line:?}");
+        let cmd = line.strip_suffix('\n').unwrap();
+        assert!(!cmd.contains('\r'), "no CR in a command: {cmd:?}");
+        out.commands.push(cmd.to_string());
+        if Some(out.commands.len()) == how.hangup_before {
+            if how.exit_on_hangup {
+                let _ = w.write_all(b"HANGUP\nHANGUP\n").await;
+                break;
+            }
+            w.write_all(b"HANGUP\n").await.unwrap();
+        }
+        let words = agi_words(cmd);
+        let upper: Vec<String> = words
+            .iter()
+            .take(2)
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        if upper == ["SET", "VARIABLE"] && words.len() == 4 {
+            out.vars.insert(words[2].clone(), words[3].clone());
+            w.write_all(b"200 result=1\n").await.unwrap();
+        } else {
+            w.write_all(b"510 Invalid or unknown command\n")
+                .await
+                .unwrap();
+        }
+    }
+    out.elapsed = started.elapsed();
+    out
+}
+
+// ----- the service under test ----------------------------------------------------------------
+
+async fn register_node(ctx: &Ctx) {
+    switchboard::cluster::nodes::add(
+        &ctx.db.conn,
+        switchboard::cluster::nodes::NewNode {
+            name: "ast1",
+            host: "127.0.0.1",
+            port: 5038,
+            username: "switchboard",
+            secret: "x",
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn start_with(db: Db, cfg: AgiConfig) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    switchboard::agi::spawn(db, listener, cfg);
+    addr
+}
+
+/// The functional tests allow slow decisions (a loaded machine, three databases at once); the
+/// deadline itself is tested with the default in `database_down_*`.
+fn relaxed() -> AgiConfig {
+    AgiConfig {
+        deadline: Duration::from_secs(4),
+        ..AgiConfig::default()
+    }
+}
+
+async fn start(ctx: &Ctx) -> SocketAddr {
+    register_node(ctx).await;
+    start_with(ctx.db.clone(), relaxed()).await
+}
+
+async fn replace(ctx: &Ctx, tenant: &str, src: &str, id: &str, list: Value) {
+    let r = ctx
+        .mdb(&ctx.admin, Some(tenant), "destination", "replace")
+        .p("typesrc", src)
+        .p("typeidsrc", id)
+        .json(&list)
+        .fmt("json")
+        .post()
+        .await;
+    assert!(r.json().is_array(), "{}", r.text());
+}
+
+fn id(row: &Value, pk: &str) -> String {
+    row[pk]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| row[pk].to_string())
+}
+
+/// A DID of ACME (39 02 <number>) with its destinations.
+async fn did_with(ctx: &Ctx, number: &str, list: Value) -> String {
+    let did = ctx.did(&ctx.a, number).await;
+    let di = id(&did, "di_id");
+    replace(ctx, "ACME", "DID", &di, list).await;
+    di
+}
+
+// ----- tests ---------------------------------------------------------------------------------
+
+backend_tests! {
+    /// DID (as the provider presents it) → IVR; key 1 → the queue; the queue gives up → the
+    /// DID's next destination (voicemail); then the call ends. Each step is a new session.
+    async fn did_ivr_digit_queue(ctx) {
+        let addr = start(ctx).await;
+        let ivr = ctx.add(&ctx.admin, Some("ACME"), "ivr", json!({"iv_name": "main", "iv_timeout": 4, "iv_maxretries": 1})).await;
+        let iv = id(&ivr, "iv_id");
+        let queue = ctx.add(&ctx.admin, Some("ACME"), "queue", json!({"qu_name": "sales", "qu_number": "600", "qu_timeout": 25})).await;
+        let qu = id(&queue, "qu_id");
+        let vm = ctx.add(&ctx.admin, Some("ACME"), "voicemail", json!({"mailbox": "100", "fullname": "Reception"})).await;
+        let vmid = id(&vm, "uniqueid");
+        did_with(ctx, "5550100", json!([format!("IVR-{iv}"), format!("VOICEMAIL-{vmid}")])).await;
+        replace(ctx, "ACME", "IVR_1", &iv, json!([format!("QUEUE-{qu}")])).await;
+
+        for presented in ["+39025550100", "0039025550100", "39025550100", "025550100"] {
+            let s = agi(addr, "v1/inbound", "PJSIP/carrier-00000001", &[presented, "5551234"]).await;
+            assert!(s.closed);
+            assert_eq!(s.action(), "IVR", "{presented}: {s:?}");
+            assert_eq!(s.var("SB_CONTRACT"), "1");
+            assert_eq!(s.var("SB_IVR"), iv);
+            assert_eq!(s.var("SB_TIMEOUT"), "4");
+            assert_eq!(s.var("SB_ATTEMPT"), "1");
+            assert_eq!(s.var("SB_MEDIA"), "");
+            // SB_ACTION comes last: a cut session never leaves a half answer.
+            assert!(s.commands.last().unwrap().starts_with("SET VARIABLE SB_ACTION "));
+        }
+        let first = agi(addr, "v1/inbound", "PJSIP/carrier-00000001", &["+39025550100", "5551234"]).await;
+        // The next step is answered by another instance on the same database (the first one
+        // could have died in between: the call's progress is in its variables).
+        let other = start_with(Db::connect(&ctx.db_url()).await.unwrap(), relaxed()).await;
+        let key = agi(other, "v1/ivr", "PJSIP/carrier-00000001", &[&iv, "1", "1", first.var("SB_NEXT")]).await;
+        assert_eq!(key.action(), "QUEUE", "{key:?}");
+        assert_eq!(key.var("SB_QUEUE"), qu);
+        assert_eq!(key.var("SB_TIMEOUT"), "25");
+        assert_eq!(key.var("SB_IVR_CHOICE"), format!("QUEUE-{qu}"));
+        let after = agi(addr, "v1/next", "PJSIP/carrier-00000001", &[key.var("SB_NEXT"), "TIMEOUT"]).await;
+        assert_eq!(after.action(), "VOICEMAIL", "{after:?}");
+        assert_eq!(after.var("SB_MAILBOX"), "100@ACME");
+        let end = agi(addr, "v1/next", "PJSIP/carrier-00000001", &[after.var("SB_NEXT"), ""]).await;
+        assert_eq!(end.action(), "HANGUP");
+        // An unknown DID is a clear refusal, not silence.
+        let none = agi(addr, "v1/inbound", "PJSIP/carrier-00000001", &["+39029999999", ""]).await;
+        assert_eq!(none.action(), "REFUSE");
+        assert_eq!(none.var("SB_REASON"), "no DID +39029999999");
+    }
+
+    /// IVR timeout (replayed up to the retries, then IVR_TIMEOUT) and invalid input.
+    async fn ivr_timeout_and_invalid(ctx) {
+        let addr = start(ctx).await;
+        let ivr = ctx.add(&ctx.admin, Some("ACME"), "ivr", json!({"iv_name": "main", "iv_timeout": 3, "iv_maxretries": 2})).await;
+        let iv = id(&ivr, "iv_id");
+        did_with(ctx, "5550101", json!([format!("IVR-{iv}"), "CONGESTION"])).await;
+        replace(ctx, "ACME", "IVR_TIMEOUT", &iv, json!(["BUSY"])).await;
+        let first = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550101", ""]).await;
+        let token = first.var("SB_NEXT").to_string();
+        for attempt in 1..=2 {
+            let s = agi(addr, "v1/ivr", "PJSIP/c-1", &[&iv, &attempt.to_string(), "t", &token]).await;
+            assert_eq!(s.action(), "IVR");
+            assert_eq!(s.var("SB_ATTEMPT"), (attempt + 1).to_string());
+            assert_eq!(s.var("SB_IVR_CHOICE"), format!("IVR-{iv}"));
+        }
+        let s = agi(addr, "v1/ivr", "PJSIP/c-1", &[&iv, "3", "t", &token]).await;
+        assert_eq!(s.action(), "BUSY");
+        assert_eq!(s.var("SB_IVR_CHOICE"), "BUSY");
+        // Invalid after the retries, no IVR_INVALID list: the DID's next destination.
+        let s = agi(addr, "v1/ivr", "PJSIP/c-1", &[&iv, "3", "5", &token]).await;
+        assert_eq!(s.action(), "CONGESTION");
+        let s = agi(addr, "v1/ivr", "PJSIP/c-1", &[&iv, "1", "i", &token]).await;
+        assert_eq!(s.action(), "IVR");
+    }
+
+    /// A change in the database is seen by the very next call.
+    async fn change_seen_by_next_call(ctx) {
+        let addr = start(ctx).await;
+        let di = did_with(ctx, "5550102", json!(["BUSY"])).await;
+        assert_eq!(agi(addr, "v1/inbound", "PJSIP/c-1", &["+39025550102", ""]).await.action(), "BUSY");
+        replace(ctx, "ACME", "DID", &di, json!(["HANGUP"])).await;
+        assert_eq!(agi(addr, "v1/inbound", "PJSIP/c-1", &["+39025550102", ""]).await.action(), "HANGUP");
+    }
+
+    /// A phone reaches its own tenant's extensions and never another tenant's.
+    async fn internal_dialling_isolation(ctx) {
+        let addr = start(ctx).await;
+        let a100 = ctx.ext(&ctx.a, "100", json!({})).await;
+        let a101 = ctx.ext(&ctx.a, "101", json!({})).await;
+        let b200 = ctx.ext(&ctx.b, "200", json!({})).await;
+        let chan = |row: &Value| format!("PJSIP/{}-0000002a", row["ex_username"].as_str().unwrap());
+        let s = agi(addr, "v1/internal", &chan(&a100), &["101"]).await;
+        assert_eq!(s.action(), "DIAL", "{s:?}");
+        assert_eq!(s.var("SB_DIALS"), "1");
+        assert_eq!(s.var("SB_DIAL_1"), format!("PJSIP/{}", a101["ex_username"].as_str().unwrap()));
+        // ACME dialling BETA's number: not an ACME object; no route: refused, never BETA's phone.
+        let s = agi(addr, "v1/internal", &chan(&a100), &["200"]).await;
+        assert_eq!(s.action(), "REFUSE");
+        assert!(!s.vars.values().any(|v| v.contains(b200["ex_username"].as_str().unwrap())));
+        // And the other way round.
+        let s = agi(addr, "v1/internal", &chan(&b200), &["100"]).await;
+        assert_eq!(s.action(), "REFUSE");
+        // The caller is the channel's device, whatever the caller ID says.
+        let s = agi(addr, "v1/internal", "PJSIP/nobody-ACME-00000001", &["101"]).await;
+        assert_eq!(s.action(), "REFUSE");
+    }
+
+    /// Conditions a minute before and after a boundary, in two time zones, across the European
+    /// DST change, with the service's clock set to each instant.
+    async fn condition_boundaries(ctx) {
+        // One fake clock for the process: the backends take turns.
+        let _clock = CLOCK.lock().await;
+        register_node(ctx).await;
+        let addr = start_with(ctx.db.clone(), AgiConfig { clock: fake_now, ..relaxed() }).await;
+        for (tz, number) in [("Europe/Rome", "5550103"), ("America/New_York", "5550104")] {
+            let co = ctx.add(&ctx.admin, Some("ACME"), "condition", json!({"co_name": tz, "co_type": "WEEKTIME", "co_timezone": tz})).await;
+            let co_id = id(&co, "co_id");
+            let r = ctx.mdb(&ctx.admin, Some("ACME"), "condition", "replaceextendedinfos")
+                .id(&co_id)
+                .json(&json!([{"param1": "1", "param2": "9:00", "param3": "17:00"}]))
+                .fmt("json").post().await;
+            assert!(!r.text().contains("Error"), "{}", r.text());
+            did_with(ctx, number, json!([format!("CONDITION-{co_id}")])).await;
+            replace(ctx, "ACME", "CONDITION", &co_id, json!(["BUSY"])).await;
+            replace(ctx, "ACME", "NOTCONDITION", &co_id, json!(["HANGUP"])).await;
+        }
+        let at = |y, mo, d, h, mi| Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
+        // (instant, Rome open?, New York open?). Rome: Monday 23 March 2026 is UTC+1, Monday
+        // 30 March (after the change) UTC+2. New York is on summer time (UTC-4) on both.
+        let cases = [
+            (at(2026, 3, 23, 7, 59), false, false),
+            (at(2026, 3, 23, 8, 0), true, false),
+            (at(2026, 3, 23, 15, 59), true, true),
+            (at(2026, 3, 23, 16, 0), false, true),
+            (at(2026, 3, 23, 12, 59), true, false),
+            (at(2026, 3, 23, 13, 0), true, true),
+            (at(2026, 3, 23, 20, 59), false, true),
+            (at(2026, 3, 23, 21, 0), false, false),
+            (at(2026, 3, 30, 6, 59), false, false),
+            (at(2026, 3, 30, 7, 0), true, false),
+            (at(2026, 3, 30, 14, 59), true, true),
+            (at(2026, 3, 30, 15, 0), false, true),
+        ];
+        for (when, rome, ny) in cases {
+            set_fake_now(when);
+            for (number, open) in [("+39025550103", rome), ("+39025550104", ny)] {
+                let s = agi(addr, "v1/inbound", "PJSIP/c-1", &[number, ""]).await;
+                assert_eq!(s.action(), if open { "BUSY" } else { "HANGUP" }, "{number} at {when}");
+            }
+        }
+    }
+
+    /// A hang-up in the middle: the service stops at once; the next session is served.
+    async fn hangup_in_the_middle(ctx) {
+        let addr = start(ctx).await;
+        did_with(ctx, "5550105", json!(["BUSY"])).await;
+        let how = Behaviour { hangup_before: Some(2), ..Default::default() };
+        let s = agi_as(addr, "v1/inbound", "PJSIP/c-1", &["025550105", ""], how).await;
+        assert!(s.closed);
+        assert_eq!(s.commands.len(), 2, "nothing sent after the HANGUP line: {s:?}");
+        let how = Behaviour { hangup_before: Some(1), exit_on_hangup: true, ..Default::default() };
+        let s = agi_as(addr, "v1/inbound", "PJSIP/c-1", &["025550105", ""], how).await;
+        assert_eq!(s.commands.len(), 1);
+        assert_eq!(agi(addr, "v1/inbound", "PJSIP/c-1", &["025550105", ""]).await.action(), "BUSY");
+    }
+
+    /// Only registered nodes are answered; a shared secret in the path when configured;
+    /// unknown contract versions and requests get the fallback; hostile input is contained.
+    async fn who_may_ask_and_what(ctx) {
+        let addr = start(ctx).await;
+        did_with(ctx, "5550106", json!(["BUSY"])).await;
+        // 127.0.0.2 is loopback, but no node's address.
+        let s = agi_as(addr, "v1/inbound", "PJSIP/c-1", &["025550106", ""], Behaviour { from: Some([127, 0, 0, 2]), ..Default::default() }).await;
+        assert!(s.commands.is_empty() && s.closed, "{s:?}");
+        let s = agi(addr, "v9/inbound", "PJSIP/c-1", &["025550106", ""]).await;
+        assert_eq!(s.action(), "FALLBACK");
+        assert_eq!(s.var("SB_REASON"), "contract version 'v9' not supported");
+        assert_eq!(agi(addr, "v1/nosuch", "PJSIP/c-1", &[]).await.action(), "FALLBACK");
+        assert_eq!(agi(addr, "", "PJSIP/c-1", &["inbound"]).await.action(), "FALLBACK");
+        // Quotes and backslashes in what a peer sends come back as text, never as a command.
+        let evil = r#"12" ANSWER "\"#;
+        let s = agi(addr, "v1/inbound", "PJSIP/c-1", &[evil, ""]).await;
+        assert_eq!(s.action(), "REFUSE");
+        assert_eq!(s.var("SB_REASON"), format!("'{evil}' is not a DID"));
+        assert!(s.commands.iter().all(|c| c.starts_with("SET VARIABLE SB_")));
+        let s = agi(addr, "v1/next", "PJSIP/c-1", &["L.DID.1.0/../X.\"", "BUSY"]).await;
+        assert_eq!(s.action(), "REFUSE");
+        // A line longer than the cap: the session is dropped, the service goes on.
+        let mut raw = TcpStream::connect(addr).await.unwrap();
+        raw.write_all(&vec![b'a'; 20_000]).await.unwrap();
+        let mut buf = vec![];
+        let n = tokio::time::timeout(Duration::from_secs(5), tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut buf)).await;
+        assert!(matches!(n, Ok(Ok(0)) | Ok(Err(_))), "{n:?}");
+        assert_eq!(agi(addr, "v1/inbound", "PJSIP/c-1", &["025550106", ""]).await.action(), "BUSY");
+
+        // With a secret.
+        let secret_addr = start_with(ctx.db.clone(), AgiConfig { secret: Some("s3cret".into()), ..relaxed() }).await;
+        let s = agi(secret_addr, "v1/inbound", "PJSIP/c-1", &["025550106", ""]).await;
+        assert!(s.commands.is_empty(), "{s:?}");
+        let s = agi(secret_addr, "wrong/v1/inbound", "PJSIP/c-1", &["025550106", ""]).await;
+        assert!(s.commands.is_empty());
+        assert_eq!(agi(secret_addr, "s3cret/v1/inbound", "PJSIP/c-1", &["025550106", ""]).await.action(), "BUSY");
+    }
+}
+
+static FAKE_NOW: AtomicI64 = AtomicI64::new(0);
+static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn set_fake_now(t: DateTime<Utc>) {
+    FAKE_NOW.store(t.timestamp(), Ordering::SeqCst);
+}
+
+fn fake_now() -> DateTime<Utc> {
+    Utc.timestamp_opt(FAKE_NOW.load(Ordering::SeqCst), 0)
+        .unwrap()
+}
+
+#[test]
+fn client_grammar_matches_the_transcripts() {
+    assert_eq!(
+        agi_words(r#"SET VARIABLE QV1 "hello world""#),
+        ["SET", "VARIABLE", "QV1", "hello world"]
+    );
+    assert_eq!(
+        agi_words(r#"SET VARIABLE X "say \"hi\" there""#)[3],
+        r#"say "hi" there"#
+    );
+    assert_eq!(
+        agi_words(r#"SET VARIABLE X say\ \"hi\"\ unquoted"#)[3],
+        r#"say "hi" unquoted"#
+    );
+    assert_eq!(agi_words(r#"SET VARIABLE X """#)[3], "");
+    assert_eq!(agi_words(r#"SET VARIABLE X "a\\b""#)[3], r"a\b");
+}
+
+// ----- the database goes away --------------------------------------------------------------
+
+/// A TCP relay in front of the database server: `freeze` stops relaying while keeping every
+/// socket open (a database that hangs), `kill` drops every connection and refuses new ones.
+struct Relay {
+    port: u16,
+    state: tokio::sync::watch::Sender<u8>,
+}
+
+impl Relay {
+    async fn start(upstream: String) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::watch::channel(0u8);
+        tokio::spawn(async move {
+            loop {
+                let mut rx_l = rx.clone();
+                let accepted = tokio::select! {
+                    a = listener.accept() => Some(a),
+                    _ = rx_l.wait_for(|s| *s == 2) => None,
+                };
+                let Some(accepted) = accepted else { return };
+                let Ok((mut client, _)) = accepted else {
+                    continue;
+                };
+                let upstream = upstream.clone();
+                let mut rx = rx.clone();
+                tokio::spawn(async move {
+                    let frozen = *rx.borrow() != 0;
+                    if frozen {
+                        // Frozen: hold the connection, say nothing.
+                        let _ = rx.wait_for(|s| *s == 2).await;
+                        return;
+                    }
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let frozen = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+                        r = rx.wait_for(|s| *s != 0) => r.is_ok(),
+                    };
+                    if frozen {
+                        // Keep both sockets open until killed.
+                        let _ = rx.wait_for(|s| *s == 2).await;
+                    }
+                });
+            }
+        });
+        Relay { port, state: tx }
+    }
+    fn freeze(&self) {
+        let _ = self.state.send(1);
+    }
+    fn kill(&self) {
+        let _ = self.state.send(2);
+    }
+}
+
+/// `scheme://user@host:port/db` with the host:port replaced by the relay.
+fn through(url: &str, port: u16) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (auth, tail) = rest.split_once('@').map_or(("", rest), |(a, t)| (a, t));
+    let (hostport, path) = tail.split_once('/').unwrap_or((tail, ""));
+    let at = if auth.is_empty() {
+        String::new()
+    } else {
+        format!("{auth}@")
+    };
+    (
+        format!("{scheme}://{at}127.0.0.1:{port}/{path}"),
+        hostport.to_string(),
+    )
+}
+
+fn database_down<'a>(ctx: &'a Ctx) -> TestFuture<'a> {
+    Box::pin(async move {
+        register_node(ctx).await;
+        let (_, upstream) = through(&ctx.db_url(), 0);
+        let relay = Relay::start(upstream).await;
+        let (url, _) = through(&ctx.db_url(), relay.port);
+        let db = Db::connect(&url).await.unwrap();
+        let addr = start_with(db, AgiConfig::default()).await;
+        did_with(ctx, "5550107", json!(["BUSY"])).await;
+        // Through the relay it works (a few tries: the first decisions open connections, and
+        // a loaded machine may take longer than the 200 ms deadline).
+        let mut answered = vec![];
+        for _ in 0..10 {
+            let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550107", ""]).await;
+            answered.push(s.action().to_string());
+            if s.action() == "BUSY" {
+                break;
+            }
+        }
+        assert_eq!(
+            answered.last().map(String::as_str),
+            Some("BUSY"),
+            "{answered:?}"
+        );
+        // The database hangs: every call gets the fallback within the deadline (under 1 s).
+        relay.freeze();
+        for _ in 0..3 {
+            let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550107", ""]).await;
+            assert_eq!(s.action(), "FALLBACK", "{s:?}");
+            assert_eq!(s.var("SB_REASON"), "no decision in time");
+            assert!(s.elapsed < Duration::from_secs(1), "{:?}", s.elapsed);
+        }
+        // The database is gone: the same.
+        relay.kill();
+        for _ in 0..3 {
+            let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550107", ""]).await;
+            assert_eq!(s.action(), "FALLBACK", "{s:?}");
+            assert!(s.elapsed < Duration::from_secs(1), "{:?}", s.elapsed);
+        }
+        // A service on a working connection is unaffected.
+        let other = start_with(ctx.db.clone(), relaxed()).await;
+        assert_eq!(
+            agi(other, "v1/inbound", "PJSIP/c-1", &["025550107", ""])
+                .await
+                .action(),
+            "BUSY"
+        );
+    })
+}
+
+/// PostgreSQL and MariaDB (a database server the relay can cut); SQLite has no server to stop.
+#[actix_rt::test]
+#[cfg_attr(
+    not(switchboard_test_postgres),
+    ignore = "SWITCHBOARD_TEST_POSTGRES_URL is not set"
+)]
+async fn database_down_postgres() {
+    common::run(Backend::Postgres, database_down).await
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(switchboard_test_mysql),
+    ignore = "SWITCHBOARD_TEST_MYSQL_URL is not set"
+)]
+async fn database_down_mysql() {
+    common::run(Backend::Mysql, database_down).await
+}

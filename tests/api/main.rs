@@ -1,0 +1,26 @@
+//! One test binary, a module per area (one link instead of fourteen). Each area's tests run on
+//! SQLite, and on PostgreSQL and MariaDB when `SWITCHBOARD_TEST_POSTGRES_URL` /
+//! `SWITCHBOARD_TEST_MYSQL_URL` are set (otherwise those variants are reported as ignored).
+
+#[macro_use]
+mod common;
+mod ami_server;
+mod cluster_harness;
+
+mod account;
+mod agi;
+mod ami_client;
+mod auth;
+mod cdr;
+mod cluster;
+mod cluster_calls;
+mod cluster_live;
+mod edge;
+mod formats;
+mod hardening;
+mod isolation;
+mod objects;
+mod objects3;
+mod recordings;
+mod transport;
+mod validation;
