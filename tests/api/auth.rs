@@ -199,12 +199,15 @@ backend_tests! {
             .await;
         ctx.info(&past, None, "tenants").get().await.is_too_bad();
 
-        // Whole seconds: MySQL DATETIME keeps no fractions.
-        let soon = (now + chrono::Duration::seconds(2)).with_nanosecond(0).unwrap();
+        // Whole seconds: MySQL DATETIME keeps no fractions. Counted from after the first mint
+        // and with room for the second one (argon2 is slow on a loaded machine).
+        let soon = (chrono::Utc::now().naive_utc() + chrono::Duration::seconds(5))
+            .with_nanosecond(0)
+            .unwrap();
         let (_, key) = ctx.mint(KeySpec { admin: true, expires: Some(soon), ..Default::default() }).await;
         let r = ctx.info(&key, None, "version").get().await;
         assert!(r.text().starts_with("Switchboard "), "{}", r.text());
-        eventually(Duration::from_secs(4), "expired key refused", || async {
+        eventually(Duration::from_secs(8), "expired key refused", || async {
             let r = ctx.info(&key, None, "version").get().await;
             r.text() == TOO_BAD
         })
