@@ -612,3 +612,154 @@ async fn database_down_postgres() {
 async fn database_down_mysql() {
     common::run(Backend::Mysql, database_down).await
 }
+
+// ----- destinations provisioned through the API, each decision asked over FastAGI ----------
+
+/// The device a phone's calls ring (`PJSIP/<ex_username>`).
+fn device(row: &Value) -> String {
+    format!("PJSIP/{}", row["ex_username"].as_str().unwrap())
+}
+
+async fn update(ctx: &Ctx, tenant: Option<&str>, object: &str, id: &str, data: Value) {
+    let r = ctx.mdb(&ctx.admin, tenant, object, "update").id(id).json(&data).fmt("json").post().await;
+    assert!(!r.is_any_error(), "{object} update: {}", r.text());
+}
+
+backend_tests! {
+    /// An extension as a DID's destination: busy → its EXT-BUSY list; no answer with no
+    /// EXT-NOANSWER list → the DID's next destination; with voicemail on → its box with the
+    /// unavailable greeting; DND → busy without ringing; an unconditional forward wins.
+    async fn extension_busy_noanswer_dnd(ctx) {
+        let addr = start(ctx).await;
+        let ext = ctx.ext(&ctx.a, "100", json!({})).await;
+        let ex = id(&ext, "ex_id");
+        ctx.add(&ctx.admin, Some("ACME"), "voicemail", json!({"mailbox": "100", "fullname": "Ann"})).await;
+        did_with(ctx, "5550110", json!([format!("EXT-{ex}"), "CONGESTION"])).await;
+        replace(ctx, "ACME", "EXT-BUSY", &ex, json!(["HANGUP"])).await;
+        let ring = agi(addr, "v1/inbound", "PJSIP/c-1", &["+39025550110", "5551234"]).await;
+        assert_eq!(ring.action(), "DIAL", "{ring:?}");
+        assert_eq!(ring.var("SB_DIALS"), "1");
+        assert_eq!(ring.var("SB_DIAL_1"), device(&ext));
+        let token = ring.var("SB_NEXT").to_string();
+        let after = |status: &'static str| {
+            let token = token.clone();
+            async move { agi(addr, "v1/next", "PJSIP/c-1", &[&token, status]).await }
+        };
+        assert_eq!(after("BUSY").await.action(), "HANGUP");
+        assert_eq!(after("NOANSWER").await.action(), "CONGESTION");
+        update(ctx, Some("ACME"), "extension", &ex, json!({"ex_voicemail": "on"})).await;
+        for status in ["NOANSWER", "CHANUNAVAIL"] {
+            let vm = after(status).await;
+            assert_eq!(vm.action(), "VOICEMAIL", "{status}: {vm:?}");
+            assert_eq!(vm.var("SB_MAILBOX"), "100@ACME");
+            assert_eq!(vm.var("SB_VMOPTS"), "u");
+        }
+        update(ctx, Some("ACME"), "extension", &ex, json!({"ex_dnd": "on"})).await;
+        let dnd = agi(addr, "v1/inbound", "PJSIP/c-1", &["+39025550110", "5551234"]).await;
+        assert_eq!(dnd.action(), "HANGUP", "DND is busy, without ringing: {dnd:?}");
+        replace(ctx, "ACME", "EXT-UNCONDITIONAL", &ex, json!(["BUSY"])).await;
+        assert_eq!(agi(addr, "v1/inbound", "PJSIP/c-1", &["+39025550110", ""]).await.action(), "BUSY");
+    }
+
+    /// A hunt list rings its members in their stored order, skipping a member in DND; unanswered
+    /// it goes on to the DID's next destination; SIMULTANEOUS rings them together; a phone
+    /// dialling the hunt list's number gets the same members.
+    async fn hunt_list_order(ctx) {
+        let addr = start(ctx).await;
+        let e1 = ctx.ext(&ctx.a, "101", json!({})).await;
+        let e2 = ctx.ext(&ctx.a, "102", json!({})).await;
+        let e3 = ctx.ext(&ctx.a, "103", json!({"ex_dnd": "on"})).await;
+        let hunt = ctx.add(&ctx.admin, Some("ACME"), "huntlist", json!({"hu_number": "700", "hu_name": "all", "hu_type": "SEQUENTIAL", "hu_ringtime": 15})).await;
+        let hu = id(&hunt, "hu_id");
+        let members: Vec<String> = [&e2, &e3, &e1].iter().map(|e| format!("EXT-{}", id(e, "ex_id"))).collect();
+        let r = ctx.mdb(&ctx.admin, Some("ACME"), "huntlist", "setextensions").id(&hu).json(&json!(members)).fmt("json").post().await;
+        assert!(!r.is_any_error(), "{}", r.text());
+        did_with(ctx, "5550111", json!([format!("HUNTLIST-{hu}"), "BUSY"])).await;
+        let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550111", ""]).await;
+        assert_eq!(s.action(), "DIAL", "{s:?}");
+        assert_eq!(s.var("SB_DIALS"), "2");
+        assert_eq!(s.var("SB_DIAL_1"), device(&e2));
+        assert_eq!(s.var("SB_DIAL_2"), device(&e1));
+        assert_eq!(s.var("SB_TIMEOUT"), "15");
+        assert_eq!(s.var("SB_FAILOVER"), "any");
+        assert!(!s.vars.values().any(|v| v.contains(e3["ex_username"].as_str().unwrap())));
+        let after = agi(addr, "v1/next", "PJSIP/c-1", &[s.var("SB_NEXT"), "NOANSWER"]).await;
+        assert_eq!(after.action(), "BUSY");
+        let phone = format!("{}-00000031", device(&e1));
+        let internal = agi(addr, "v1/internal", &phone, &["700"]).await;
+        assert_eq!((internal.var("SB_DIAL_1"), internal.var("SB_DIAL_2")), (device(&e2).as_str(), device(&e1).as_str()));
+        update(ctx, Some("ACME"), "huntlist", &hu, json!({"hu_type": "SIMULTANEOUS"})).await;
+        let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550111", ""]).await;
+        assert_eq!(s.var("SB_DIALS"), "1");
+        assert_eq!(s.var("SB_DIAL_1"), format!("{}&{}", device(&e2), device(&e1)));
+    }
+
+    /// A blacklisted caller ID is hung up before any destination, for its own tenant only; a
+    /// disabled tenant's DIDs are refused.
+    async fn blacklist_and_disabled_tenant(ctx) {
+        let addr = start(ctx).await;
+        did_with(ctx, "5550112", json!(["BUSY"])).await;
+        let b = ctx.did(&ctx.b, "5550113").await;
+        replace(ctx, "BETA", "DID", &id(&b, "di_id"), json!(["BUSY"])).await;
+        ctx.add(&ctx.rw, Some("ACME"), "calleridblacklist", json!({"bl_number": "5551234"})).await;
+        let call = |did: &'static str, caller: &'static str| async move { agi(addr, "v1/inbound", "PJSIP/c-1", &[did, caller]).await };
+        assert_eq!(call("+39025550112", "5551234").await.action(), "HANGUP");
+        assert_eq!(call("+39025550112", "5559999").await.action(), "BUSY");
+        // BETA's DID does not read ACME's blacklist.
+        assert_eq!(call("+39025550113", "5551234").await.action(), "BUSY");
+        update(ctx, None, "tenant", &ctx.a.id.to_string(), json!({"te_disabled": "on"})).await;
+        let s = call("+39025550112", "5559999").await;
+        assert_eq!(s.action(), "REFUSE");
+        assert_eq!(s.var("SB_REASON"), "tenant disabled");
+        assert_eq!(call("+39025550113", "5559999").await.action(), "BUSY");
+    }
+
+    /// Outbound: the tenant's routing profile picks the routes whose pattern matches, in order,
+    /// with strip/prepend and each provider's technology; failover between them only on
+    /// "this carrier cannot"; no route → a refusal naming the number; another tenant without a
+    /// profile gets nothing but the emergency route; an EXTERNAL destination takes the same
+    /// routes.
+    async fn outbound_choice_and_failover(ctx) {
+        let addr = start(ctx).await;
+        let a = ctx.ext(&ctx.a, "100", json!({})).await;
+        let b = ctx.ext(&ctx.b, "200", json!({})).await;
+        let p1 = ctx.add(&ctx.admin, None, "provider", json!({"pr_peername": "carrier1", "pr_tech": "PJSIP"})).await;
+        let p2 = ctx.add(&ctx.admin, None, "provider", json!({"pr_peername": "carrier2", "pr_tech": "SIP"})).await;
+        let rp = ctx.add(&ctx.admin, None, "routingprofile", json!({"rp_name": "italy"})).await;
+        let other = ctx.add(&ctx.admin, None, "routingprofile", json!({"rp_name": "emergency"})).await;
+        let route = |rp: &Value, re: &str, pr: &Value, ord: i32, strip: i32, prepend: &str, emergency: &str| json!({
+            "dl_rp_id": id(rp, "rp_id"), "dl_regex": re, "dl_pr_id": id(pr, "pr_id"), "dl_ord": ord,
+            "dl_strip": strip, "dl_prepend": prepend, "dl_emergencyroute": emergency,
+        });
+        for r in [
+            route(&rp, "^0039", &p2, 2, 4, "+39", "off"),
+            route(&rp, "^00", &p1, 1, 0, "", "off"),
+            route(&other, "^112$", &p2, 1, 0, "", "on"),
+        ] {
+            ctx.add(&ctx.admin, None, "route", r).await;
+        }
+        let r = ctx.req().p("reqtype", "SETTING").p("key", &ctx.admin).p("tenant", "ACME").p("action", "set")
+            .p("code", "ROUTING_PROFILE").p("value", id(&rp, "rp_id")).post().await;
+        assert!(!r.is_any_error(), "{}", r.text());
+        let phone = |row: &Value| format!("{}-0000004a", device(row));
+        let s = agi(addr, "v1/internal", &phone(&a), &["0039061234"]).await;
+        assert_eq!(s.action(), "DIAL", "{s:?}");
+        assert_eq!(s.var("SB_DIALS"), "2");
+        assert_eq!(s.var("SB_DIAL_1"), "PJSIP/0039061234@carrier1");
+        assert_eq!(s.var("SB_DIAL_2"), "SIP/carrier2/+39061234");
+        assert_eq!(s.var("SB_FAILOVER"), "unavailable");
+        let s = agi(addr, "v1/internal", &phone(&a), &["0044123"]).await;
+        assert_eq!((s.var("SB_DIALS"), s.var("SB_DIAL_1")), ("1", "PJSIP/0044123@carrier1"));
+        let s = agi(addr, "v1/internal", &phone(&a), &["555"]).await;
+        assert_eq!((s.action(), s.var("SB_REASON")), ("REFUSE", "no route for 555"));
+        // BETA has no routing profile: ACME's routes are not its routes; 112 still goes out.
+        let s = agi(addr, "v1/internal", &phone(&b), &["0039061234"]).await;
+        assert_eq!(s.action(), "REFUSE", "{s:?}");
+        let s = agi(addr, "v1/internal", &phone(&b), &["112"]).await;
+        assert_eq!((s.action(), s.var("SB_DIAL_1")), ("DIAL", "SIP/carrier2/112"));
+        // A DID forwarding to an outside number takes the tenant's routes.
+        did_with(ctx, "5550114", json!(["EXTERNAL-0039061234"])).await;
+        let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550114", ""]).await;
+        assert_eq!((s.action(), s.var("SB_DIAL_1"), s.var("SB_FAILOVER")), ("DIAL", "PJSIP/0039061234@carrier1", "unavailable"));
+    }
+}
