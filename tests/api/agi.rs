@@ -621,7 +621,13 @@ fn device(row: &Value) -> String {
 }
 
 async fn update(ctx: &Ctx, tenant: Option<&str>, object: &str, id: &str, data: Value) {
-    let r = ctx.mdb(&ctx.admin, tenant, object, "update").id(id).json(&data).fmt("json").post().await;
+    let r = ctx
+        .mdb(&ctx.admin, tenant, object, "update")
+        .id(id)
+        .json(&data)
+        .fmt("json")
+        .post()
+        .await;
     assert!(!r.is_any_error(), "{object} update: {}", r.text());
 }
 
