@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 pub use crate::proxyapi::AppState;
 use crate::proxyapi::{help, params};
 use crate::render::{Callback, Format, Output, Rendering};
-use actix_web::{dev::Server, http::header, web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{dev::Server, http::header, web, App, HttpRequest, HttpResponse};
 use std::net::{IpAddr, TcpListener};
 
 impl AppState {
@@ -53,24 +53,65 @@ fn subscribe(cluster: &crate::cluster::Cluster) {
     cluster.on_start(dialer::spawn_dialer);
 }
 
+/// The largest request head taken, request line and headers together. Longer parameters go in
+/// a POST body (the upstream server's own line limit is 8 KiB).
+pub const HEAD_LIMIT: usize = 64 * 1024;
+
 /// Start serving on an already bound listener.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
     let state = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            // %U is the path without the query string: keys travel in query strings.
-            .wrap(
-                actix_web::middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                    .custom_request_replace("method", |req| req.method().to_string()),
+    let answer: crate::head_guard::Answer = std::sync::Arc::new(head_too_large);
+    let server = actix_server::Server::build()
+        .listen("switchboard-http", listener, move || {
+            let state = state.clone();
+            let app = App::new()
+                .app_data(state)
+                // %U is the path without the query string: keys travel in query strings.
+                .wrap(
+                    actix_web::middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
+                .route("/healthz", web::get().to(healthz))
+                .route("/pbx/proxyapi.php", web::route().to(proxyapi))
+                .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
+                .into_factory()
+                .map_err(|err: actix_web::Error| err.error_response());
+            let answer = answer.clone();
+            fn_service(move |io: actix_rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                let guarded = crate::head_guard::HeadGuard::new(io, HEAD_LIMIT, answer.clone());
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((guarded, peer)))
+            })
+            .and_then(
+                actix_http::HttpService::build()
+                    .h1(map_config(app, |_| actix_web::dev::AppConfig::default())),
             )
-            .route("/healthz", web::get().to(healthz))
-            .route("/pbx/proxyapi.php", web::route().to(proxyapi))
-            .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
-    })
-    .listen(listener)?
-    .run();
+        })?
+        .run();
     Ok(server)
+}
+
+/// The legacy answer to a head over [`HEAD_LIMIT`], in the format its first bytes ask for.
+fn head_too_large(head: &[u8]) -> Vec<u8> {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let target = line.split(|&b| b == b' ').nth(1).unwrap_or_default();
+    let query = target.splitn(2, |&b| b == b'?').nth(1).unwrap_or_default();
+    let p = params::from_query(query);
+    let error = ApiError::invalid(format!(
+        "request head is larger than {} KiB: send long parameters in a POST body",
+        HEAD_LIMIT / 1024
+    ));
+    let rendered = rendering(&p).0.render_error(&error);
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncache-control: no-store\r\n\
+         x-content-type-options: nosniff\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        rendered.content_type,
+        rendered.body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&rendered.body);
+    out
 }
 
 async fn healthz() -> HttpResponse {

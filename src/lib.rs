@@ -14,6 +14,7 @@ pub mod demo;
 pub mod device;
 pub mod error;
 pub mod files;
+pub mod head_guard;
 pub mod media;
 pub mod objects;
 pub mod output;

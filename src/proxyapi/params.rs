@@ -100,8 +100,13 @@ impl Params {
 /// The query string alone, skipping pairs that do not decode: enough to answer a request whose
 /// body could not be read in the format it asked for.
 pub fn query_only(req: &HttpRequest) -> Params {
+    from_query(req.query_string().as_bytes())
+}
+
+/// A raw query string's pairs, skipping those that do not decode.
+pub fn from_query(query: &[u8]) -> Params {
     let mut params = Params::default();
-    for pair in req.query_string().as_bytes().split(|b| *b == b'&') {
+    for pair in query.split(|b| *b == b'&') {
         let _ = params.merge_form(pair);
     }
     params

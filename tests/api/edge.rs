@@ -232,6 +232,41 @@ sqlite_tests! {
         assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
     }
 
+    /// A request head over 64 KiB (a 100 KB URL) gets the legacy error in the format it asks
+    /// for, with HTTP 200, and the connection closes; heads under it, and keep-alive requests
+    /// after bodies, are served as before.
+    async fn oversized_heads_get_the_legacy_error(ctx) {
+        let base = ctx.base.trim_start_matches("http://").to_string();
+        let long = "x".repeat(100_000);
+        for (format, expected) in [
+            ("format=json&", "{\"Response\":\"Error\",\"Message\":\"request head is larger than 64 KiB: send long parameters in a POST body\"}"),
+            ("", "Error: request head is larger than 64 KiB: send long parameters in a POST body\n"),
+        ] {
+            let mut s = TcpStream::connect(&base).await.unwrap();
+            let head = format!("GET {PATH}?{format}reqtype=INFO&info=extensions&pad={long} HTTP/1.1\r\nHost: x\r\n\r\n");
+            // The server answers before taking the whole head: the write may fail part way.
+            let _ = s.write_all(head.as_bytes()).await;
+            let text = answer(&mut s, Duration::from_secs(5)).await.expect("no legacy answer");
+            assert_eq!(text, expected);
+            assert!(closed(&mut s, Duration::from_secs(3)).await, "connection left open");
+        }
+        // Keep-alive: a POST with a body that looks like a head, a 60 KB URL, then a 100 KB one.
+        let mut s = TcpStream::connect(&base).await.unwrap();
+        let body = format!("reqtype=INFO&info=extensions&format=json&key={}&tenant=ACME&x=GET%20/%20HTTP/1.1%0D%0A%0D%0A", ctx.rw);
+        let post = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        s.write_all(post.as_bytes()).await.unwrap();
+        let text = answer(&mut s, Duration::from_secs(5)).await.unwrap();
+        assert!(text.starts_with('['), "{text}");
+        let get = format!("GET {PATH}?reqtype=INFO&info=extensions&format=json&key={}&tenant=ACME&pad={} HTTP/1.1\r\nHost: x\r\n\r\n", ctx.rw, &long[..60_000]);
+        s.write_all(get.as_bytes()).await.unwrap();
+        let text = answer(&mut s, Duration::from_secs(5)).await.unwrap();
+        assert!(text.starts_with('['), "{text}");
+        let get = format!("GET {PATH}?format=json&pad={long} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let _ = s.write_all(get.as_bytes()).await;
+        let text = answer(&mut s, Duration::from_secs(5)).await.unwrap();
+        assert!(text.contains("request head is larger than 64 KiB"), "{text}");
+    }
+
     /// Uploads share a budget of bytes in flight: beyond it a request waits, and is refused
     /// once its grace is over, while the first one completes.
     async fn uploads_share_a_byte_budget(ctx) {
