@@ -39,7 +39,7 @@ fn subscribe(cluster: &crate::cluster::Cluster) {
         let tenants = tenants.clone();
         Box::pin(async move {
             let stored = [dialer::on_cdr_stored as cdr_events::CdrStored];
-            cdr_events::on_cdr(&e.db, &e.node, &e.message, &tenants, &stored).await
+            cdr_events::on_cdr(&e.db, &e.node, e.zone, &e.message, &tenants, &stored).await
         })
     });
     router.on(fax::USER_EVENT_KEY, |e| Box::pin(fax::on_user_event(e)));

@@ -42,6 +42,21 @@ impl Table {
         self.plain_header = Some(header);
         self
     }
+    /// Print the (UTC) times of these columns as wall-clock times in `tz`.
+    pub fn localize(mut self, columns: &[&str], tz: chrono_tz::Tz) -> Self {
+        let at: Vec<usize> = columns
+            .iter()
+            .filter_map(|c| self.columns.iter().position(|n| n == c))
+            .collect();
+        for row in &mut self.rows {
+            for &i in &at {
+                if let Some(cell) = row.get_mut(i) {
+                    crate::time::localize_cell(cell, tz);
+                }
+            }
+        }
+        self
+    }
 }
 
 /// A text template that formats rows itself (stored CDR templates): text once before the

@@ -1,4 +1,5 @@
-//! `no_nodes` table (schema: migrations `m20261122_000005_cluster` and `m20261122_000006_cluster_lease`).
+//! `no_nodes` table (schema: migrations `m20261122_000005_cluster`, `m20261122_000006_cluster_lease`
+//! and `m20261207_000016_node_timezone`).
 //! `no_secret` is the AMI secret in clear (MD5 login needs it): never returned, never logged.
 
 use sea_orm::entity::prelude::*;
@@ -20,6 +21,8 @@ pub struct Model {
     pub no_created: DateTime,
     pub no_lease: String,
     pub no_lease_until: Option<DateTime>,
+    /// The zone of the node's clock (an IANA name): its `Cdr` events' times are read in it.
+    pub no_timezone: String,
 }
 
 /// Debug without the secret, so a stray `{:?}` cannot log it.
@@ -32,6 +35,7 @@ impl std::fmt::Debug for Model {
             .field("no_port", &self.no_port)
             .field("no_username", &self.no_username)
             .field("no_enabled", &self.no_enabled)
+            .field("no_timezone", &self.no_timezone)
             .finish_non_exhaustive()
     }
 }

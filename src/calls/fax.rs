@@ -108,7 +108,7 @@ pub async fn send(
     fax_dir: &Path,
     t: &TenantRef,
     fax: Outgoing<'_>,
-) -> ApiResult<Output> {
+) -> ApiResult<Table> {
     let doc = &fax.document;
     let (kind, ext) = (doc.kind, doc.ext);
     let (number, callerid, stationid) = (fax.number.as_str(), fax.callerid, fax.stationid);
@@ -329,7 +329,7 @@ pub struct Filter {
 }
 
 /// The faxes of `tenant` (`None`: an admin's view of every tenant), newest first.
-pub async fn list(db: &Db, tenant: Option<&TenantRef>, filter: &Filter) -> ApiResult<Output> {
+pub async fn list(db: &Db, tenant: Option<&TenantRef>, filter: &Filter) -> ApiResult<Table> {
     let mut q = Query::select();
     q.columns(COLUMNS.iter().copied())
         .from(fx_faxes::Entity)
@@ -359,7 +359,7 @@ pub async fn list(db: &Db, tenant: Option<&TenantRef>, filter: &Filter) -> ApiRe
     let rows = db.read_cells(&q, &types).await?;
     let mut table = Table::new(COLUMNS.iter().map(|c| c.to_string()).collect());
     table.rows = rows;
-    Ok(Output::Table(table))
+    Ok(table)
 }
 
 /// The document of fax `id` of `tenant` (`None`: any tenant's), as an attachment.

@@ -79,15 +79,20 @@ pub type CdrStored = for<'a> fn(
 ) -> futures_util::future::BoxFuture<'a, ApiResult<()>>;
 
 /// The `Cdr` event handler: store the leg and link it to the call that placed it.
-/// `node` is the name of the node that sent `message`.
+/// `node` is the name of the node that sent `message`; `zone`, the zone of its clock, in which
+/// cdr_manager writes the times (stored in UTC).
 pub async fn on_cdr(
     db: &crate::db::Db,
     node: &str,
+    zone: chrono_tz::Tz,
     message: &Message,
     tenants: &TenantCache,
     stored: &[CdrStored],
 ) -> ApiResult<()> {
-    let f = fields(message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
+    let mut f = fields(message).map_err(|why| ApiError::invalid(format!("Cdr event: {why}")))?;
+    f.start = crate::time::to_utc(f.start, zone);
+    f.answer = f.answer.map(|t| crate::time::to_utc(t, zone));
+    f.end = f.end.map(|t| crate::time::to_utc(t, zone));
     let mut record = enrich(&f, node, &*tenants.get(&db.conn, TENANTS_TTL).await?);
     if record.cdr.te_id == 0 {
         let fresh = tenants.get(&db.conn, Duration::from_secs(1)).await?;

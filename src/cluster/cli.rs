@@ -19,7 +19,12 @@ pub enum NodeCmd {
         /// The AMI secret (or SWITCHBOARD_NODE_SECRET, which keeps it out of the shell history).
         #[arg(long, env = "SWITCHBOARD_NODE_SECRET", hide_env_values = true)]
         secret: String,
+        /// The zone of the node's clock (cdr_manager writes `Cdr` times in it).
+        #[arg(long, default_value = "UTC")]
+        tz: String,
     },
+    /// Set the zone of a node's clock (an IANA name: UTC, Europe/Rome).
+    Tz { name: String, zone: String },
     /// List nodes (never their secrets).
     List,
     /// Remove a node (and its undelivered actions).
@@ -49,6 +54,7 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
             port,
             user,
             secret,
+            tz,
         } => {
             let node = nodes::add(
                 &db.conn,
@@ -58,6 +64,7 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
                     port,
                     username: &user,
                     secret: &secret,
+                    timezone: &tz,
                 },
             )
             .await?;
@@ -65,21 +72,26 @@ pub async fn run_node(db: &Db, cmd: NodeCmd) -> Result<(), ApiError> {
         }
         NodeCmd::List => {
             println!(
-                "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} version",
-                "name", "host", "port", "user", "enabled", "systemname"
+                "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} {:<20} version",
+                "name", "host", "port", "user", "enabled", "systemname", "tz"
             );
             for n in nodes::list(&db.conn).await? {
                 println!(
-                    "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} {}",
+                    "{:<16} {:<24} {:<6} {:<14} {:<8} {:<16} {:<20} {}",
                     n.name,
                     n.host,
                     n.port,
                     n.username,
                     if n.enabled { "yes" } else { "no" },
                     n.systemname,
+                    n.timezone,
                     n.version
                 );
             }
+        }
+        NodeCmd::Tz { name, zone } => {
+            let zone = nodes::set_timezone(&db.conn, &name, &zone).await?;
+            println!("node {name} runs on {zone}");
         }
         NodeCmd::Remove { name } => {
             nodes::remove(&db.conn, &name).await?;

@@ -25,6 +25,8 @@ pub struct Event {
     pub db: Db,
     /// The name of the node that sent it (`no_name`).
     pub node: String,
+    /// The zone of that node's clock (`no_timezone`).
+    pub zone: chrono_tz::Tz,
     pub message: Arc<Message>,
 }
 
@@ -87,6 +89,7 @@ pub(super) fn spawn_consumer(
     router: Arc<Router>,
     db: Db,
     node: String,
+    zone: chrono_tz::Tz,
     mut events: Receiver<Arc<Message>>,
     stop: CancellationToken,
 ) {
@@ -102,6 +105,7 @@ pub(super) fn spawn_consumer(
                         .dispatch(Event {
                             db: db.clone(),
                             node: node.clone(),
+                            zone,
                             message,
                         })
                         .await

@@ -16,6 +16,8 @@ pub struct NewNode<'a> {
     pub port: u16,
     pub username: &'a str,
     pub secret: &'a str,
+    /// The zone of the node's clock (`UTC` unless the node runs on local time).
+    pub timezone: &'a str,
 }
 
 /// A node as reads show it: never the secret.
@@ -29,6 +31,7 @@ pub struct NodeView {
     pub enabled: bool,
     pub systemname: String,
     pub version: String,
+    pub timezone: String,
 }
 
 impl From<no_nodes::Model> for NodeView {
@@ -42,6 +45,7 @@ impl From<no_nodes::Model> for NodeView {
             enabled: m.no_enabled,
             systemname: m.no_systemname,
             version: m.no_version,
+            timezone: m.no_timezone,
         }
     }
 }
@@ -72,6 +76,7 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
     if n.port == 0 {
         return Err(ApiError::invalid("port must be 1 to 65535"));
     }
+    let timezone = checked_zone(n.timezone)?;
     if find(conn, n.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a node named '{}' already exists",
@@ -90,6 +95,7 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
         no_created: Set(chrono::Utc::now().naive_utc()),
         no_lease: Set(String::new()),
         no_lease_until: Set(None),
+        no_timezone: Set(timezone),
         ..Default::default()
     }
     .insert(conn)
@@ -97,6 +103,33 @@ pub async fn add(conn: &impl ConnectionTrait, n: NewNode<'_>) -> ApiResult<NodeV
     // A new node starts without the tenants' call-flow states and DND entries: queue them.
     seed(conn, model.no_id, None).await?;
     Ok(model.into())
+}
+
+/// A node's clock zone: an IANA name, as the API's TIMEZONE setting takes.
+fn checked_zone(name: &str) -> ApiResult<String> {
+    crate::time::zone(name)
+        .map(|tz| tz.name().to_string())
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "tz: '{name}' is not a time zone name such as UTC or Europe/Rome"
+            ))
+        })
+}
+
+/// `node tz`: the zone a node's clock runs on (its `Cdr` events' times are read in it).
+pub async fn set_timezone(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    zone: &str,
+) -> ApiResult<String> {
+    let zone = checked_zone(zone)?;
+    let node = find(conn, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no node named '{name}'")))?;
+    let mut m: no_nodes::ActiveModel = node.into();
+    m.no_timezone = Set(zone.clone());
+    m.update(conn).await?;
+    Ok(zone)
 }
 
 pub async fn find(conn: &impl ConnectionTrait, name: &str) -> ApiResult<Option<no_nodes::Model>> {

@@ -86,8 +86,8 @@ fn fingerprint(m: &no_nodes::Model) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(
         format!(
-            "{}\n{}\n{}\n{}\n{}",
-            m.no_host, m.no_port, m.no_username, m.no_secret, m.no_enabled
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            m.no_host, m.no_port, m.no_username, m.no_secret, m.no_enabled, m.no_timezone
         )
         .as_bytes(),
     );
@@ -264,6 +264,7 @@ impl Cluster {
             self.events.clone(),
             self.db.clone(),
             m.no_name.clone(),
+            crate::time::zone(&m.no_timezone).unwrap_or(chrono_tz::Tz::UTC),
             client.events(),
             events_stop.clone(),
         );

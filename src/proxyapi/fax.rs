@@ -48,8 +48,13 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         server: p.get("server"),
     };
     let dir = state.config.fax_dir();
-    fax::send(&state.db, &state.cluster, &dir, t, outgoing).await
+    let sent = fax::send(&state.db, &state.cluster, &dir, t, outgoing).await?;
+    let zone = super::report_zone(state, caller).await?;
+    Ok(Output::Table(sent.localize(TIMES, zone)))
 }
+
+/// The times of a fax row, printed in the caller's zone.
+const TIMES: &[&str] = &["fx_created", "fx_updated"];
 
 /// The caller's faxes (an admin without `tenant=`: every tenant's), newest first; `id`,
 /// `status` and `direction` filter.
@@ -59,5 +64,7 @@ pub async fn list(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         status: p.get("status").map(str::to_string),
         direction: p.get("direction").map(str::to_string),
     };
-    fax::list(&state.db, caller.tenant.as_ref(), &filter).await
+    let zone = super::report_zone(state, caller).await?;
+    let list = fax::list(&state.db, caller.tenant.as_ref(), &filter).await?;
+    Ok(Output::Table(list.localize(TIMES, zone)))
 }

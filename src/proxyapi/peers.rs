@@ -6,7 +6,6 @@
 use super::live::{ami_error, connected, extension, partial, send_to, writer};
 use crate::ami::{Action, AmiError, HeaderValue, Message};
 use crate::auth::{Caller, TenantRef};
-use crate::cdr::report::parse_when;
 use crate::cluster::live::{ask_all, nodes_for, reachable, Answers};
 use crate::device::Visible;
 use crate::error::{ApiError, ApiResult};
@@ -410,12 +409,13 @@ pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResul
                 .add(sm_sms::Column::SmTo.eq(n)),
         );
     }
-    if let Some(text) = p.get("start") {
-        q = q.filter(sm_sms::Column::SmCreated.gte(parse_when("start", text)?.0));
+    let zone = super::report_zone(state, caller).await?;
+    let (from, until) = p.window(zone)?;
+    if let Some(from) = from {
+        q = q.filter(sm_sms::Column::SmCreated.gte(from));
     }
-    if let Some(text) = p.get("end") {
-        let (to, span) = parse_when("end", text)?;
-        q = q.filter(sm_sms::Column::SmCreated.lt(to + span));
+    if let Some(until) = until {
+        q = q.filter(sm_sms::Column::SmCreated.lt(until));
     }
     let rows = q
         .order_by_asc(sm_sms::Column::SmCreated)
@@ -431,7 +431,9 @@ pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResul
                 m.sm_body.unwrap_or_default(),
                 m.sm_node,
                 m.sm_state,
-                m.sm_created.format("%Y-%m-%d %H:%M:%S").to_string(),
+                crate::time::from_utc(m.sm_created, zone)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
             ]
         })
         .collect();

@@ -7,7 +7,6 @@ use super::live::{
 };
 use crate::ami::Action;
 use crate::auth::Caller;
-use crate::cdr::report::parse_when;
 use crate::db::CellType;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
@@ -39,19 +38,20 @@ pub async fn log(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
         .from("queue_log")
         .and_where(Expr::col("te_id").eq(t.id))
         .and_where(Expr::col("qu_id").eq(queue.qu_id));
-    if let Some(text) = p.get("start") {
-        q.and_where(Expr::col("time").gte(parse_when("start", text)?.0));
+    let zone = super::report_zone(state, caller).await?;
+    let (from, until) = p.window(zone)?;
+    if let Some(from) = from {
+        q.and_where(Expr::col("time").gte(from));
     }
-    if let Some(text) = p.get("end") {
-        let (to, span) = parse_when("end", text)?;
-        q.and_where(Expr::col("time").lt(to + span));
+    if let Some(until) = until {
+        q.and_where(Expr::col("time").lt(until));
     }
     q.order_by("time", Order::Asc).order_by("id", Order::Asc);
     let mut types = vec![CellType::Text; LOG_COLUMNS.len()];
     types[0] = CellType::DateTime;
     let mut table = Table::new(LOG_COLUMNS.iter().map(|c| c.to_string()).collect());
     table.rows = state.db.read_cells(&q, &types).await?;
-    Ok(Output::Table(table))
+    Ok(Output::Table(table.localize(&[LOG_COLUMNS[0]], zone)))
 }
 
 /// AGENT action=del: take the extension out of one of the tenant's queues (`queue` = id) or

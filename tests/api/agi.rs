@@ -183,6 +183,7 @@ async fn register_node(ctx: &Ctx) {
             port: 5038,
             username: "switchboard",
             secret: "x",
+            timezone: "UTC",
         },
     )
     .await

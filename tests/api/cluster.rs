@@ -20,6 +20,7 @@ async fn node(ctx: &Ctx, name: &str) -> i32 {
             port: 5038,
             username: "switchboard",
             secret: "s3cret pass",
+            timezone: "UTC",
         },
     )
     .await
@@ -60,18 +61,19 @@ backend_tests! {
     async fn node_registration_validates_and_never_shows_the_secret(ctx) {
         node(ctx, "ast1").await;
         let dup = nodes::add(&ctx.db.conn, nodes::NewNode {
-            name: "ast1", host: "h", port: 1, username: "u", secret: "x",
+            name: "ast1", host: "h", port: 1, username: "u", secret: "x", timezone: "UTC",
         }).await;
         assert!(dup.unwrap_err().to_string().contains("already exists"));
-        for (name, host, port, user, secret, field) in [
-            ("bad name", "h", 5038, "u", "s", "name"),
-            ("n2", "", 5038, "u", "s", "host"),
-            ("n2", "h", 0, "u", "s", "port"),
-            ("n2", "h", 5038, "u\r\nAction: Originate", "s", "user"),
-            ("n2", "h", 5038, "u", "s\r\nAction: Originate", "secret"),
+        for (name, host, port, user, secret, timezone, field) in [
+            ("bad name", "h", 5038, "u", "s", "UTC", "name"),
+            ("n2", "", 5038, "u", "s", "UTC", "host"),
+            ("n2", "h", 0, "u", "s", "UTC", "port"),
+            ("n2", "h", 5038, "u\r\nAction: Originate", "s", "UTC", "user"),
+            ("n2", "h", 5038, "u", "s\r\nAction: Originate", "UTC", "secret"),
+            ("n2", "h", 5038, "u", "s", "Mars/Olympus", "tz"),
         ] {
             let err = nodes::add(&ctx.db.conn, nodes::NewNode {
-                name, host, port, username: user, secret,
+                name, host, port, username: user, secret, timezone,
             }).await.unwrap_err().to_string();
             assert!(err.starts_with(field), "{field}: {err}");
         }

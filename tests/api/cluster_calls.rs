@@ -231,6 +231,37 @@ backend_tests! {
         sb.stop().await;
     }
 
+    /// cdr_manager writes a node's local wall-clock time: a node whose clock runs on Rome time
+    /// (`node tz n1 Europe/Rome`) has its CDRs stored in UTC, summer and winter.
+    async fn cdr_event_times_are_read_in_the_nodes_zone(ctx) {
+        let node = AmiServer::start().await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        register(ctx, "n1", &node).await;
+        let zone = nodes::set_timezone(&ctx.db.conn, "n1", "Europe/Rome").await.unwrap();
+        assert_eq!(zone, "Europe/Rome");
+        assert!(nodes::set_timezone(&ctx.db.conn, "n1", "Rome").await.unwrap_err().to_string().starts_with("tz"));
+        let sb = Sb::start(ctx).await;
+        sb.wait_connected(&["n1"]).await;
+        let summer = CdrEvent {
+            start: "2026-07-01 12:00:00".into(), answer: "2026-07-01 12:00:02".into(), end: "2026-07-01 12:00:12".into(),
+            ..CdrEvent::answered("PJSIP/100-ACME-00000001", "PJSIP/trunk-00000002", "100", "5551234", "1795319970.1")
+        };
+        let winter = CdrEvent {
+            start: "2026-12-01 12:00:00".into(), answer: String::new(), end: "2026-12-01 12:00:09".into(),
+            ..CdrEvent::answered("PJSIP/100-ACME-00000003", "PJSIP/trunk-00000004", "100", "5551234", "1795319980.1")
+        };
+        node.emit_cdr(&summer);
+        node.emit_cdr(&winter);
+        wait_count(ctx, "cdr", "1 = 1", 2).await;
+        let v = sb.req(ctx, "INFO", &ctx.rw, "ACME").p("info", "cdrs").fmt("json").get().await.json();
+        let times: Vec<_> = rows(&v).iter().map(|r| (r["start"].as_str().unwrap().to_string(), r["answer"].as_str().unwrap_or("").to_string(), r["end"].as_str().unwrap().to_string())).collect();
+        assert_eq!(times, [
+            ("2026-07-01 10:00:00".to_string(), "2026-07-01 10:00:02".to_string(), "2026-07-01 10:00:12".to_string()),
+            ("2026-12-01 11:00:00".to_string(), String::new(), "2026-12-01 11:00:09".to_string()),
+        ], "{v}");
+        sb.stop().await;
+    }
+
     async fn dial_learns_the_uniqueid_without_waiting_and_its_cdr_is_found_by_the_dial_id(ctx) {
         let node = AmiServer::start().await;
         ctx.ext(&ctx.a, "100", json!({})).await;

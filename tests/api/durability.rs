@@ -41,7 +41,8 @@ async fn wait_healthy(client: &awc::Client, base: &str) {
 /// MANAGEDB add of extension `number` for ACME; `Some(true)` acknowledged, `Some(false)`
 /// refused, `None` no answer (the server is gone).
 async fn add_extension(client: &awc::Client, ctx: &Ctx, base: &str, number: u32) -> Option<bool> {
-    let data = serde_json::json!({ "ex_number": number.to_string(), "ex_name": format!("Ext {number}") });
+    let data =
+        serde_json::json!({ "ex_number": number.to_string(), "ex_name": format!("Ext {number}") });
     let body = urlencode(&[
         ("reqtype".into(), "MANAGEDB".into()),
         ("object".into(), "extension".into()),

@@ -325,4 +325,74 @@ backend_tests! {
         let times: Vec<&str> = simple.as_array().unwrap().iter().map(|c| c["sc_start"].as_str().unwrap()).collect();
         assert_eq!(times, ["2026-10-25 03:30:00"]);
     }
+
+    /// The lists beside the call reports follow the same rule: QUEUE log, INFO sms, INFO fax
+    /// and the BALANCE history read `start`/`end` and print their times in the tenant's zone.
+    async fn lists_read_and_print_times_in_the_tenant_zone(ctx) {
+        use sea_orm::{ActiveModelTrait, Set};
+        ctx.req().p("reqtype", "SETTING").p("key", &ctx.rw).p("tenant", "ACME")
+            .p("action", "set").p("code", "TIMEZONE").p("value", "Europe/Rome").get().await.is_plain("Europe/Rome");
+        let utc = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").unwrap();
+        // 10:00 UTC on 1 July is 12:00 in Rome.
+        let q = ctx.add(&ctx.admin, Some("ACME"), "queue", json!({"qu_name": "Sales", "qu_number": "600"})).await;
+        let qu = id_of(&q, "qu_id");
+        entity::queue_log::ActiveModel {
+            te_id: Set(ctx.a.id), time: Set(utc("2026-07-01 10:00:00")), callid: Set("1.1".into()),
+            queuename: Set(qu.to_string()), qu_id: Set(qu), agent: Set("NONE".into()),
+            event: Set("ENTERQUEUE".into()), data1: Set(String::new()), data2: Set(String::new()),
+            data3: Set(String::new()), data4: Set(String::new()), data5: Set(String::new()),
+            node: Set("n1".into()), linekey: Set("k1".into()), ..Default::default()
+        }.insert(&ctx.db.conn).await.unwrap();
+        entity::sm_sms::ActiveModel {
+            sm_te_id: Set(ctx.a.id), sm_from: Set("100".into()), sm_to: Set("5551234".into()),
+            sm_body: Set(Some("hi".into())), sm_node: Set("n1".into()), sm_state: Set("sent".into()),
+            sm_created: Set(utc("2026-07-01 10:00:00")), ..Default::default()
+        }.insert(&ctx.db.conn).await.unwrap();
+        entity::fx_faxes::ActiveModel {
+            fx_te_id: Set(ctx.a.id), fx_direction: Set("out".into()), fx_number: Set("5551234".into()),
+            fx_callerid: Set(String::new()), fx_stationid: Set(String::new()), fx_status: Set("sent".into()),
+            fx_name: Set("a.pdf".into()), fx_file: Set("a.pdf".into()), fx_type: Set("pdf".into()),
+            fx_size: Set(1), fx_pages: Set(1), fx_node: Set("n1".into()), fx_originateid: Set(String::new()),
+            fx_uniqueid: Set(String::new()), fx_message: Set(String::new()),
+            fx_created: Set(utc("2026-07-01 10:00:00")), fx_updated: Set(Some(utc("2026-12-01 10:00:00"))),
+            ..Default::default()
+        }.insert(&ctx.db.conn).await.unwrap();
+        let log = |start: &str, end: &str| ctx.req().p("reqtype", "QUEUE").p("action", "log").p("key", &ctx.rw)
+            .p("tenant", "ACME").p("id", qu.to_string()).p("start", start).p("end", end).fmt("json").get();
+        let sms = |start: &str, end: &str| ctx.info(&ctx.rw, Some("ACME"), "sms").p("start", start).p("end", end).fmt("json").get();
+        for (start, end, found) in [
+            ("2026-07-01 12:00", "2026-07-01 12:00", true),
+            ("2026-07-01", "2026-07-01", true),
+            // 10:00 as a Rome time is 08:00 UTC: the row is two hours later.
+            ("2026-07-01 10:00", "2026-07-01 10:59", false),
+            ("2026-07-01 12:01", "2026-07-02", false),
+        ] {
+            let rows = log(start, end).await.json();
+            assert_eq!(rows.as_array().unwrap().len(), found as usize, "QUEUE log {start}..{end}: {rows}");
+            if found {
+                assert_eq!(rows[0]["time"], "2026-07-01 12:00:00");
+            }
+            let rows = sms(start, end).await.json();
+            assert_eq!(rows.as_array().unwrap().len(), found as usize, "INFO sms {start}..{end}: {rows}");
+            if found {
+                assert_eq!(rows[0]["created"], "2026-07-01 12:00:00");
+            }
+        }
+        // Winter: one hour.
+        let fax = ctx.info(&ctx.rw, Some("ACME"), "fax").fmt("json").get().await.json();
+        assert_eq!((fax[0]["fx_created"].as_str(), fax[0]["fx_updated"].as_str()), (Some("2026-07-01 12:00:00"), Some("2026-12-01 11:00:00")), "{fax}");
+        // The admin's all-tenant view reads UTC.
+        let fax = ctx.info(&ctx.admin, None, "fax").fmt("json").get().await.json();
+        assert_eq!(fax[0]["fx_created"], "2026-07-01 10:00:00", "{fax}");
+        // BALANCE history: the stored UTC time, printed in Rome.
+        ctx.req().p("reqtype", "BALANCE").p("action", "add").p("key", &ctx.admin).p("tenant", "ACME").p("amount", "5").get().await;
+        let stored: chrono::NaiveDateTime = {
+            let mut q = Query::select();
+            q.column("bt_created").from("bt_balancetransactions");
+            ctx.db.conn.query_one(&q).await.unwrap().unwrap().try_get_by_index(0).unwrap()
+        };
+        let rome = switchboard::time::zone("Europe/Rome").unwrap();
+        let history = ctx.req().p("reqtype", "BALANCE").p("action", "history").p("key", &ctx.rw).p("tenant", "ACME").fmt("json").get().await.json();
+        assert_eq!(history[0]["bt_created"].as_str().unwrap(), switchboard::time::from_utc(stored, rome).format("%Y-%m-%d %H:%M:%S").to_string(), "{history}");
+    }
 }

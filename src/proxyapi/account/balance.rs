@@ -149,7 +149,8 @@ async fn history(state: &AppState, te_id: i32) -> ApiResult<Output> {
         }
         table.rows.push(row);
     }
-    Ok(Output::Table(table))
+    let zone = crate::settings::tenant_zone(&state.db.conn, Some(te_id)).await?;
+    Ok(Output::Table(table.localize(&["bt_created"], zone)))
 }
 
 /// `reqtype=LICENSEDAYS`: days left until the tenant's `LICENSE_EXPIRES` (negative once past,

@@ -102,6 +102,7 @@ pub async fn register(ctx: &Ctx, name: &str, server: &AmiServer) {
             port: server.port(),
             username: USERNAME,
             secret: SECRET,
+            timezone: "UTC",
         },
     )
     .await
