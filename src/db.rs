@@ -254,7 +254,7 @@ fn pg_cells(row: &PgRow, types: &[CellType]) -> ApiResult<Vec<Cell>> {
                 CellType::DateTime => row
                     .try_get_unchecked::<Option<chrono::NaiveDateTime>, _>(i)
                     .map_err(err(i))?
-                    .map(timestamp_text),
+                    .map(crate::time::timestamp_text),
                 CellType::Text => row
                     .try_get_unchecked::<Option<&str>, _>(i)
                     .map_err(err(i))?
@@ -280,24 +280,9 @@ pub fn cell(row: &QueryResult, idx: usize, t: CellType) -> ApiResult<Cell> {
         CellType::DateTime => row
             .try_get_by_index::<Option<chrono::NaiveDateTime>>(idx)
             .map_err(err)?
-            .map(timestamp_text),
+            .map(crate::time::timestamp_text),
         CellType::Text => row.try_get_by_index::<Option<String>>(idx).map_err(err)?,
     })
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (chrono's `%Y-%m-%d %H:%M:%S` without parsing that format string
-/// for every cell: it was a tenth of a PostgreSQL CDR export's CPU).
-pub fn timestamp_text(d: chrono::NaiveDateTime) -> String {
-    use chrono::{Datelike, Timelike};
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        d.year(),
-        d.month(),
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    )
 }
 
 #[cfg(test)]
@@ -339,7 +324,7 @@ mod tests {
         ] {
             let d = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
             assert_eq!(
-                super::timestamp_text(d),
+                crate::time::timestamp_text(d),
                 d.format("%Y-%m-%d %H:%M:%S").to_string()
             );
         }
