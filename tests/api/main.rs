@@ -18,6 +18,7 @@ mod cluster_live;
 mod edge;
 mod formats;
 mod hardening;
+mod info_reads;
 mod isolation;
 mod objects;
 mod objects3;
