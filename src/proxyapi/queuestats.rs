@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
 use crate::proxyapi::AppState;
 use crate::render::{Output, Table};
+use chrono::NaiveDateTime;
 use entity::qu_queues;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -76,12 +77,10 @@ fn standing(m: &Message) -> Standing {
 
 /// The queue a request names: `queue` (an id, as INFO agents), else `id` or `number`.
 async fn named_queue(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<qu_queues::Model> {
-    let id = match p.get("queue") {
-        Some(_) => tenant_queue_by_param(state, t, p).await?,
-        None => return tenant_queue(state, t, p).await,
+    let Some(id) = p.id("queue")? else {
+        return tenant_queue(state, t, p).await;
     };
-    qu_queues::Entity::find()
-        .filter(qu_queues::Column::QuId.eq(id.parse::<i32>().unwrap_or(-1)))
+    qu_queues::Entity::find_by_id(id)
         .filter(qu_queues::Column::QuTeId.eq(t.id))
         .one(&state.db.conn)
         .await?
@@ -122,20 +121,34 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
-/// The period of INFO queue: `start`/`end` in the tenant's TIMEZONE, by default the current
-/// day there; returned in UTC, as `queue_log` stores time.
-fn period(
-    p: &Params,
-    zone: chrono_tz::Tz,
-) -> ApiResult<(chrono::NaiveDateTime, chrono::NaiveDateTime)> {
-    let range = DateRange::parse(p.get("start"), p.get("end"))?;
-    let today = crate::time::from_utc(chrono::Utc::now().naive_utc(), zone)
-        .date()
-        .and_time(chrono::NaiveTime::MIN);
-    let from = range.from.unwrap_or(today);
-    let until = range.until.unwrap_or_else(|| {
-        from.date().and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1)
-    });
+/// The period of INFO queue: `start`/`end` in the tenant's TIMEZONE; an open side is the
+/// day of the other, both open the current day there. Returned in UTC, as `queue_log` stores
+/// time.
+fn period(p: &Params, zone: chrono_tz::Tz) -> ApiResult<(NaiveDateTime, NaiveDateTime)> {
+    let day = |t: NaiveDateTime| t.date().and_time(chrono::NaiveTime::MIN);
+    let one = chrono::Duration::days(1);
+    let (from, until) = match DateRange::parse(p.get("start"), p.get("end"))? {
+        DateRange {
+            from: Some(f),
+            until: Some(u),
+        } => (f, u),
+        DateRange {
+            from: Some(f),
+            until: None,
+        } => (f, day(f) + one),
+        // `end` is exclusive here: the day it names is the second before.
+        DateRange {
+            from: None,
+            until: Some(u),
+        } => (day(u - chrono::Duration::seconds(1)), u),
+        DateRange {
+            from: None,
+            until: None,
+        } => {
+            let today = day(crate::time::from_utc(chrono::Utc::now().naive_utc(), zone));
+            (today, today + one)
+        }
+    };
     if until <= from {
         return Err(ApiError::invalid(
             "parameter 'end' must not be before 'start'",

@@ -328,6 +328,11 @@ backend_tests! {
             "{stats}1|3|1|1|1|3|45|6|2|1|1|1|1|1|1|33.33|16.67|50.00|30|180|90|40|20\n"));
         q(&ctx.ro, "ACME").p("number", "600").p("start", "2026-11-20").p("end", "2026-11-20").p("servicelevel", "30").get().await.is_plain(&format!(
             "{stats}1|3|1|1|1|3|45|6|2|1|1|1|1|1|1|33.33|16.67|100.00|30|180|90|40|20\n"));
+        // An open side of the period is the day of the other.
+        q(&ctx.ro, "ACME").p("number", "600").p("end", "2026-11-20").get().await.is_plain(&format!(
+            "{stats}1|3|1|1|1|3|45|6|2|1|1|1|1|1|1|33.33|16.67|50.00|30|180|90|40|20\n"));
+        q(&ctx.ro, "ACME").p("number", "600").p("start", "2026-11-20 12:00:01").get().await.is_plain(&format!(
+            "{stats}1|3|1|1|1|3|45|0|0|0|0|0|0|0|0|0.00|0.00|0.00|0|0|0|0|0\n"));
         // The real fixture's calls (2026-11-22 03:55 UTC) fall on the 21st in New York.
         set_zone(ctx, "ACME", "America/New_York").await;
         let day = q(&ctx.ro, "ACME").p("id", qa.to_string()).p("start", "2026-11-21").p("end", "2026-11-21").fmt("json").get().await.json();
