@@ -31,13 +31,14 @@ pub async fn transcript(state: &AppState, caller: &Caller, params: &Params) -> A
         .ok_or_else(|| {
             ApiError::invalid("parameter 'id' (a recording's call uniqueid or DIAL id) is required")
         })?;
-    match recording::info(&state.db, caller, id).await? {
-        Output::Text(_) => Err(ApiError::Conflict(format!(
+    if recording::exists(&state.db, caller, id).await? {
+        Err(ApiError::Conflict(format!(
             "INFO transcript: recording '{id}' has no transcript: {NO_TRANSCRIPTION}"
-        ))),
-        _ => Err(ApiError::NotFound(format!(
+        )))
+    } else {
+        Err(ApiError::NotFound(format!(
             "parameter 'id': no recording '{id}'"
-        ))),
+        )))
     }
 }
 

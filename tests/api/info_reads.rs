@@ -197,6 +197,9 @@ backend_tests! {
         dial(ctx, ctx.a.id, "dial-a1", "2026-11-20 10:00:00", "100", "5551234", "answered", "n1-1.1").await;
         dial(ctx, ctx.a.id, "dial-a2", "2026-11-21 09:00:00", "101", "5559999", "failed", "").await;
         dial(ctx, ctx.b.id, "dial-b1", "2026-11-21 08:00:00", "100", "5550000", "answered", "n1-9.9").await;
+        // A recording is also found by the DIAL id of its call.
+        info(&ctx.ro, "ACME", "transcript").p("id", "dial-a1").get().await.is_error_starting("INFO transcript: recording 'dial-a1' has no transcript");
+        info(&beta, "BETA", "transcript").p("id", "dial-a1").get().await.is_error("parameter 'id': no recording 'dial-a1'");
         let rows = info(&ctx.ro, "ACME", "outdialed").fmt("json").get().await.json();
         assert_eq!(column(&rows, "dc_originateid"), ["dial-a1", "dial-a2"]);
         assert_eq!(rows[0], json!({ "dc_originateid": "dial-a1", "dc_created": "2026-11-20 11:00:00", "dc_source": "100",
