@@ -319,3 +319,9 @@ pub async fn scan(db: &Db, root: &Path, dir: &Path) -> ApiResult<ScanSummary> {
     }
     Ok(summary)
 }
+
+/// Whether the caller's tenant (any tenant for an admin without one) has a recording of the
+/// call a uniqueid or DIAL id names.
+pub async fn exists(db: &Db, caller: &Caller, id: &str) -> ApiResult<bool> {
+    Ok(find(db, caller, id).await?.is_some())
+}

@@ -11,21 +11,7 @@ use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 /// INFO types of the upstream API that this server does not serve yet.
-const NOT_YET: &[&str] = &[
-    "queue",
-    "queuecallers",
-    "agentsconnected",
-    "agentsdelay",
-    "outdialed",
-    "simpledialed",
-    "call",
-    "transcript",
-    "voicemail",
-    "voicemailtranscript",
-    "pincodes",
-    "regstate",
-    "config",
-];
+const NOT_YET: &[&str] = &["queuecallers"];
 
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     let info = params.required_word("info")?;
@@ -52,6 +38,22 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "fax" => crate::proxyapi::fax::list(state, caller, params).await,
         "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
         "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
+        "queue" => crate::proxyapi::queuestats::queue(state, caller, params).await,
+        "agentsconnected" => {
+            crate::proxyapi::queuestats::agents_connected(state, caller, params).await
+        }
+        "agentsdelay" => crate::proxyapi::queuestats::agents_delay(state, caller, params).await,
+        "outdialed" => crate::proxyapi::inforeads::dialed(state, caller, params, false).await,
+        "simpledialed" => crate::proxyapi::inforeads::dialed(state, caller, params, true).await,
+        "call" => crate::proxyapi::inforeads::call(state, caller, params).await,
+        "transcript" => crate::proxyapi::inforeads::transcript(state, caller, params).await,
+        "voicemail" => crate::proxyapi::inforeads::voicemail(state, caller, params).await,
+        "voicemailtranscript" => {
+            crate::proxyapi::inforeads::voicemail_transcript(state, caller, params).await
+        }
+        "pincodes" => crate::proxyapi::inforeads::pincodes(state, caller).await,
+        "regstate" => crate::proxyapi::inforeads::regstate(state, caller, params).await,
+        "config" => crate::proxyapi::inforeads::config(state, caller).await,
         "recordings" => {
             let query = params.report(
                 &recording::RECORDINGS,

@@ -9,11 +9,13 @@ pub mod fax;
 pub mod flows;
 pub mod help;
 pub mod info;
+pub mod inforeads;
 pub mod live;
 pub mod managedb;
 pub mod params;
 pub mod peers;
 pub mod queues;
+pub mod queuestats;
 pub mod setting;
 
 /// What every handler of the endpoint may use (built in `app.rs`).

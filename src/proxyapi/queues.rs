@@ -153,7 +153,7 @@ pub async fn info_agents(state: &AppState, caller: &Caller, p: &Params) -> ApiRe
 }
 
 /// A queue member's `Status` (an Asterisk device state) as a word.
-fn member_state(status: i32) -> &'static str {
+pub(crate) fn member_state(status: i32) -> &'static str {
     match status {
         1 => "Idle",
         2 => "InUse",

@@ -19,6 +19,7 @@ mod durability;
 mod edge;
 mod formats;
 mod hardening;
+mod info_reads;
 mod isolation;
 mod objects;
 mod objects3;

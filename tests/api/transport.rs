@@ -175,9 +175,9 @@ backend_tests! {
         let r = ctx.req().p("reqtype", "responsepath").p("key", &ctx.admin).get().await;
         r.is_error("parameter 'uniqueid' (or a 'start' date) is required");
         // Served upstream but not here yet: still behind the key.
-        ctx.info(&ctx.rw, Some("BETA"), "transcript").get().await.is_too_bad();
-        let r = ctx.info(&ctx.admin, None, "transcript").get().await;
-        r.is_error("INFO transcript is not implemented by this server");
+        ctx.info(&ctx.rw, Some("BETA"), "queuecallers").get().await.is_too_bad();
+        let r = ctx.info(&ctx.admin, None, "queuecallers").get().await;
+        r.is_error("INFO queuecallers is not implemented by this server");
         let r = ctx.info(&ctx.admin, None, "nonsense").get().await;
         r.is_error("parameter 'info': unknown info type 'nonsense'");
         ctx.req().p("reqtype", "INFO").p("key", &ctx.admin).get().await.is_error("parameter 'info' is required");

@@ -112,6 +112,8 @@ pub struct QueueMember {
     pub calls_taken: u32,
     pub login_time: u64,
     pub last_pause: u64,
+    /// When its last call ended (epoch seconds; 0: none yet).
+    pub last_call: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +121,10 @@ pub struct Queue {
     pub strategy: String,
     pub members: Vec<QueueMember>,
     pub callers: u32,
+    /// `servicelevel` of queues.conf (seconds; 0 when unset, as Asterisk reports it).
+    pub service_level: u32,
+    /// The longest wait of a caller now in the queue (QueueSummary `LongestHoldTime`).
+    pub longest_hold_time: u64,
 }
 
 impl Default for Queue {
@@ -127,6 +133,8 @@ impl Default for Queue {
             strategy: "ringall".into(),
             members: Vec::new(),
             callers: 0,
+            service_level: 0,
+            longest_hold_time: 0,
         }
     }
 }
@@ -1303,7 +1311,7 @@ fn member_fields(q: &str, m: &QueueMember) -> Headers {
     hdrs![
         "Queue" => q, "MemberName" => m.name, "Interface" => m.interface,
         "StateInterface" => m.state_interface, "Membership" => "dynamic", "Penalty" => m.penalty,
-        "CallsTaken" => m.calls_taken, "LastCall" => 0, "LastPause" => m.last_pause,
+        "CallsTaken" => m.calls_taken, "LastCall" => m.last_call, "LastPause" => m.last_pause,
         "LoginTime" => m.login_time, "InCall" => u8::from(m.in_call), "Status" => m.status,
         "Paused" => u8::from(m.paused), "PausedReason" => m.paused_reason, "Ringinuse" => 0,
         "Wrapuptime" => 0,
@@ -1411,7 +1419,7 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                     hdrs![
                         "Queue" => name, "Max" => 0, "Strategy" => q.strategy, "Calls" => q.callers,
                         "Holdtime" => 0, "TalkTime" => 0, "Completed" => 0, "Abandoned" => 0,
-                        "ServiceLevel" => 0, "ServicelevelPerf" => "0.0", "ServicelevelPerf2" => "0.0",
+                        "ServiceLevel" => q.service_level, "ServicelevelPerf" => "0.0", "ServicelevelPerf2" => "0.0",
                         "Weight" => 0,
                     ],
                 ));
@@ -1421,7 +1429,7 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                         hdrs![
                             "Queue" => name, "Name" => mem.name, "Location" => mem.interface,
                             "StateInterface" => mem.state_interface, "Membership" => "dynamic",
-                            "Penalty" => mem.penalty, "CallsTaken" => mem.calls_taken, "LastCall" => 0,
+                            "Penalty" => mem.penalty, "CallsTaken" => mem.calls_taken, "LastCall" => mem.last_call,
                             "LastPause" => mem.last_pause, "LoginTime" => mem.login_time,
                             "InCall" => u8::from(mem.in_call), "Status" => mem.status,
                             "Paused" => u8::from(mem.paused), "PausedReason" => mem.paused_reason,
@@ -1444,10 +1452,13 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                 .iter()
                 .filter(|(n, _)| queue.is_empty() || **n == queue)
                 .map(|(name, q)| {
-                    let available = q.members.iter().filter(|m| !m.paused && m.status == 1).count();
+                    // As app_queue: unavailable and invalid members are not logged in;
+                    // available = not in use or unknown, and not paused.
+                    let logged_in: Vec<_> = q.members.iter().filter(|m| !matches!(m.status, 4 | 5)).collect();
+                    let available = logged_in.iter().filter(|m| !m.paused && matches!(m.status, 0 | 1)).count();
                     hdrs![
-                        "Queue" => name, "LoggedIn" => q.members.len(), "Available" => available,
-                        "Callers" => q.callers, "HoldTime" => 0, "TalkTime" => 0, "LongestHoldTime" => 0,
+                        "Queue" => name, "LoggedIn" => logged_in.len(), "Available" => available,
+                        "Callers" => q.callers, "HoldTime" => 0, "TalkTime" => 0, "LongestHoldTime" => q.longest_hold_time,
                     ]
                 })
                 .collect();
