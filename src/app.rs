@@ -84,7 +84,13 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                 std::future::ready(Ok::<_, actix_http::error::DispatchError>((guarded, peer)))
             })
             .and_then(
+                // As actix-web's HttpServer sets them: a client still sending a body the
+                // server has answered (a refused upload) gets a second to read the answer
+                // before the connection closes, rather than a reset that loses it.
                 actix_http::HttpService::build()
+                    .client_request_timeout(std::time::Duration::from_secs(5))
+                    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                    .h1_allow_half_closed(true)
                     .h1(map_config(app, |_| actix_web::dev::AppConfig::default())),
             )
         })?
