@@ -55,3 +55,20 @@ pub fn with_database(url: &str, name: &str) -> String {
     };
     format!("{base}/{name}{query}")
 }
+
+/// Drop database `name` through `admin` (a connection to another database of its server), for
+/// the test harnesses' per-run databases; PostgreSQL closes the sessions still open on it.
+pub async fn drop_database(
+    admin: &sea_orm_migration::sea_orm::DatabaseConnection,
+    name: &str,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
+    let force = match admin.get_database_backend() {
+        DatabaseBackend::Postgres => " WITH (FORCE)",
+        _ => "",
+    };
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name}{force}"))
+        .await
+        .map(|_| ())
+}

@@ -8,8 +8,8 @@
 use migration::{with_database, Migrator, MigratorTrait};
 use sea_orm::{
     prelude::DateTime, sea_query::ColumnType, ActiveModelBehavior, ActiveModelTrait, ColumnTrait,
-    ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityName, EntityTrait,
-    IdenStatic, Iterable, ModelTrait, PrimaryKeyToColumn, PrimaryKeyTrait, Value,
+    ConnectionTrait, Database, DatabaseConnection, DbErr, EntityName, EntityTrait, IdenStatic,
+    Iterable, ModelTrait, PrimaryKeyToColumn, PrimaryKeyTrait, Value,
 };
 
 /// Inserts one row with a non-default value in every column, reads it back through
@@ -137,14 +137,7 @@ async fn on_server(env: &str) {
         result
     }
     .await;
-    let force = match admin.get_database_backend() {
-        DatabaseBackend::Postgres => " WITH (FORCE)",
-        _ => "",
-    };
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name}{force}"))
-        .await
-        .unwrap();
+    migration::drop_database(&admin, &name).await.unwrap();
     result.unwrap();
 }
 

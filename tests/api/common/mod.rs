@@ -16,7 +16,7 @@ pub mod render;
 use actix_web::dev::ServerHandle;
 use futures_util::FutureExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sea_orm::{ConnectionTrait, Database, DatabaseBackend, EntityTrait, QueryOrder};
+use sea_orm::{ConnectionTrait, Database, EntityTrait, QueryOrder};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::net::TcpListener;
@@ -130,14 +130,7 @@ impl TestDb {
         }
         if let Some((admin_url, name)) = &self.server {
             let admin = Database::connect(admin_url).await.unwrap();
-            let force = match admin.get_database_backend() {
-                DatabaseBackend::Postgres => " WITH (FORCE)",
-                _ => "",
-            };
-            admin
-                .execute_unprepared(&format!("DROP DATABASE {name}{force}"))
-                .await
-                .unwrap();
+            migration::drop_database(&admin, name).await.unwrap();
             admin.close().await.unwrap();
         }
     }
