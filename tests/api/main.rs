@@ -12,6 +12,7 @@ mod agi;
 mod ami_client;
 mod auth;
 mod cdr;
+mod clients;
 mod cluster;
 mod cluster_calls;
 mod cluster_live;
