@@ -20,6 +20,7 @@ mod edge;
 mod formats;
 mod hardening;
 mod isolation;
+mod manual;
 mod objects;
 mod objects3;
 mod recordings;
