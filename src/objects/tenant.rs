@@ -62,11 +62,6 @@ struct TenantBehavior;
 #[async_trait]
 impl Behavior for TenantBehavior {
     async fn before_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
-        if cx.op == Op::Add && !cx.input.has("te_code") {
-            return Err(ApiError::invalid(
-                "field 'te_code' is required to add a tenant",
-            ));
-        }
         // An update may move one end of the parking lot (the manual sends only `pk_end`): the
         // other is the stored one.
         if cx.op == Op::Update {
