@@ -263,6 +263,18 @@ async fn dispatch(
 ) -> ApiResult<Output> {
     let reqtype = served_reqtype(p)?;
     let Some(entry) = crate::proxyapi::reqtype(&reqtype) else {
+        // HELP: any valid key, whatever `tenant` says (the reference is the same for all).
+        if caller.is_none() {
+            let key = p.get("key").ok_or(ApiError::Auth);
+            let checked = match key {
+                Ok(key) => state.keys.authenticate(key, client_ip(state, req)).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = checked {
+                log_auth_failure(state, req, p, &e);
+                return Err(e);
+            }
+        }
         return Ok(Output::Text(state.help.clone()));
     };
     let caller = match caller {
@@ -299,7 +311,14 @@ async fn authenticate(
     p: &params::Params,
 ) -> ApiResult<Caller> {
     let result = authenticate_key(state, req, p).await;
-    if let Err(ApiError::Auth) = &result {
+    if let Err(e) = &result {
+        log_auth_failure(state, req, p, e);
+    }
+    result
+}
+
+fn log_auth_failure(state: &AppState, req: &HttpRequest, p: &params::Params, e: &ApiError) {
+    if let ApiError::Auth = e {
         // The access log shows HTTP 200 for everything: failures are told here (never the key).
         tracing::warn!(
             client = %client_ip(state, req),
@@ -310,7 +329,6 @@ async fn authenticate(
             "authentication failed"
         );
     }
-    result
 }
 
 async fn authenticate_key(

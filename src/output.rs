@@ -101,6 +101,9 @@ pub enum Output {
     Value { name: &'static str, value: Cell },
     /// Free text (statement echoes, HELP). json = a JSON string.
     Text(String),
+    /// Text sent as it is whatever the format (INFO inforecording: clients split the line on
+    /// `|` even when they asked for json); empty is a 0-byte body.
+    Line(String),
     /// File bytes (media, recordings, voicemail): sent as they are, with HTTP Range, by the
     /// endpoint; the text formats only ever see its name.
     File(FileBody),

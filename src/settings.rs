@@ -142,6 +142,8 @@ pub static SETTINGS: &[Setting] = &[
     setting("RECORDING_RETENTION_DAYS", "Days recordings are kept (0 = forever)", Tenant, Int { min: 0, max: 3650 }, "0"),
     setting("ROUTING_PROFILE", "Routing profile (rp_id) of outbound calls; 0 = none", TenantAdmin, Int { min: 0, max: 2147483647 }, "0"),
     setting("TIMEZONE", "Time zone", Tenant, Text(64), "UTC").checked(timezone),
+    // Upstream's name (the manual's SETTING example); kept for the dialplan and clients, the server itself does not act on it.
+    setting("VMAUTORECOVER", "Voicemail auto-recover (upstream VMAUTORECOVER; kept for the dialplan and clients)", Tenant, Bool, "no"),
     setting("VOICEMAIL_ATTACH", "Attach voicemail audio to e-mails", Tenant, Bool, "yes"),
     setting("VOICEMAIL_MAXMSG", "Messages per voicemail folder", Tenant, Int { min: 1, max: 9999 }, "100"),
     setting("VOICEMAIL_MAXSECS", "Longest voicemail message in seconds", Tenant, Int { min: 10, max: 3600 }, "300"),

@@ -153,12 +153,12 @@ pub async fn file(
 }
 
 /// INFO inforecording: one line `<re_uniqueid>|<id>|<file name>|<Y-m-d H:i:s>|<format>|<size>`
-/// in every format (a JSON string in json): the uniqueid the recording is filed under, the id
+/// as it is in every format (clients split it even when they asked for json): the uniqueid the recording is filed under, the id
 /// the request named (that uniqueid, or the DIAL id it was found by), the file's base name, the
 /// call's start, the format and the size in bytes. A miss is an empty answer.
 pub async fn info(db: &Db, caller: &Caller, id: &str) -> ApiResult<Output> {
     Ok(match find(db, caller, id).await? {
-        Some(f) => Output::Text(format!(
+        Some(f) => Output::Line(format!(
             "{}|{}|{}|{}|{}|{}",
             f.uniqueid,
             id,
@@ -167,10 +167,7 @@ pub async fn info(db: &Db, caller: &Caller, id: &str) -> ApiResult<Output> {
             f.format,
             f.size
         )),
-        None => Output::Record {
-            columns: Vec::new(),
-            row: None,
-        },
+        None => Output::Line(String::new()),
     })
 }
 

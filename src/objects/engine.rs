@@ -525,7 +525,8 @@ pub async fn tenant_by_id(conn: &impl ConnectionTrait, te_id: i32) -> ApiResult<
 use super::integrity::{check_limit, check_references, check_unique, refuse_if_referenced};
 pub use crate::db::count;
 
-/// `update <table> set a='x', b='y' where [<tenant col>='T' and ]<pk>='N'`, secrets masked.
+/// `update <table> set a='x', b='y' where [<tenant col>='T' and ]<pk>='N'`, secrets masked,
+/// real columns only.
 /// A client extracts the id with `update di_dids set .+ where .+di_id='(\d+)'`, which needs
 /// something between `where ` and the key: the tenant condition of a tenant-owned row.
 fn echo_update(obj: &Object, input: &Input, tenant: Option<&TenantRef>, id: i32) -> String {
@@ -538,10 +539,12 @@ fn echo_update(obj: &Object, input: &Input, tenant: Option<&TenantRef>, id: i32)
             _ => format!("{}='{}'", f.name, quote(&value_text(v))),
         })
         .collect();
-    sets.extend(input.extras.iter().map(|(f, v)| match f.kind {
-        Kind::Secret => format!("{}='********'", f.name),
-        _ => format!("{}='{}'", f.name, quote(v.as_deref().unwrap_or(""))),
-    }));
+    // Only the table's own columns: extras are aliases (already among the columns) or go to
+    // other tables (device secrets, parking lots). When only those changed, the echo sets the
+    // key to itself, which keeps the statement shape clients parse (`set .+ where`).
+    if sets.is_empty() {
+        sets.push(format!("{}='{id}'", obj.pk));
+    }
     let owner = match (obj.tenant_col, tenant) {
         (Some(col), Some(t)) => format!("{col}='{}' and ", t.id),
         _ => String::new(),

@@ -19,6 +19,11 @@ impl Input {
         parse(obj, op, jsondata)
     }
 
+    /// `jsondata` to update row `id`; see [`parse_update`].
+    pub fn parse_update(obj: &'static Object, id: i32, jsondata: Option<&str>) -> ApiResult<Input> {
+        parse_update(obj, id, jsondata)
+    }
+
     /// The text of a column value, if given.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.columns
@@ -50,7 +55,31 @@ impl Input {
 
 /// Parse `jsondata` (a JSON object) for `op` on `obj`.
 pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<Input> {
-    let map = match jsondata.map(str::trim) {
+    from_json(obj, op, &json_map(jsondata)?)
+}
+
+/// Parse `jsondata` to update row `id`: the row's own primary key may be repeated in it (the
+/// manual's custom update sends `cu_id`) and is then ignored; any other value is an error.
+pub fn parse_update(obj: &'static Object, id: i32, jsondata: Option<&str>) -> ApiResult<Input> {
+    let mut map = json_map(jsondata)?;
+    if let Some(v) = map.remove(obj.pk) {
+        let same = match &v {
+            Json::String(s) => s.trim().parse::<i64>().ok() == Some(i64::from(id)),
+            Json::Number(n) => n.as_i64() == Some(i64::from(id)),
+            _ => false,
+        };
+        if !same {
+            return Err(ApiError::invalid(format!(
+                "field '{}' ({v}) is not objectid {id}: the primary key cannot change",
+                obj.pk
+            )));
+        }
+    }
+    from_json(obj, Op::Update, &map)
+}
+
+fn json_map(jsondata: Option<&str>) -> ApiResult<serde_json::Map<String, Json>> {
+    Ok(match jsondata.map(str::trim) {
         None | Some("") => serde_json::Map::new(),
         Some(text) => match serde_json::from_str::<Json>(text) {
             Ok(Json::Object(map)) => map,
@@ -61,8 +90,7 @@ pub fn parse(obj: &'static Object, op: Op, jsondata: Option<&str>) -> ApiResult<
                 )))
             }
         },
-    };
-    from_json(obj, op, &map)
+    })
 }
 
 /// The fields of a JSON object (jsondata already parsed, or built by the CLI) → input.
@@ -108,13 +136,29 @@ pub fn from_json(
         }
     }
     if op == Op::Add {
-        for field in obj.fields.iter().filter(|f| f.access == Access::Required) {
-            if !input.has(field.name) {
+        // Every missing one named at once; nothing is written.
+        let missing: Vec<String> = obj
+            .fields
+            .iter()
+            .filter(|f| matches!(f.access, Access::Required | Access::Once))
+            .filter(|f| !input.has(f.name))
+            .map(|f| format!("'{}'", f.name))
+            .collect();
+        match missing.len() {
+            0 => {}
+            1 => {
                 return Err(ApiError::invalid(format!(
-                    "field '{}' is required to add {}",
-                    field.name,
+                    "field {} is required to add {}",
+                    missing[0],
                     obj.a()
-                )));
+                )))
+            }
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "fields {} are required to add {}",
+                    missing.join(", "),
+                    obj.a()
+                )))
             }
         }
     }

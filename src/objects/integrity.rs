@@ -81,6 +81,10 @@ pub(super) async fn check_unique(
             q.and_where(Expr::col(col).eq(value.clone()));
             shown.push((col, value));
         }
+        // An empty value is no value (an optional number left out): it clashes with nothing.
+        if shown.iter().any(|(_, v)| v.is_empty()) {
+            continue;
+        }
         if let Some(id) = exclude {
             q.and_where(Expr::col(obj.pk).ne(id));
         }

@@ -73,7 +73,7 @@ pub enum Access {
     Required,
     /// May be given on add and update.
     Optional,
-    /// May be given on add only (identity fields such as a tenant code).
+    /// Must be given on add, never changed after (identity fields: a tenant code, a mailbox).
     Once,
     /// Set by the server only.
     ReadOnly,

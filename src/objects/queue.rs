@@ -1,6 +1,7 @@
 //! Call queues. Every write rebuilds the Asterisk realtime `queues` row, named by `qu_id`, in
 //! the same transaction. `strategy` and `timeout` are unprefixed aliases of `qu_strategy` and
-//! `qu_timeout` (seconds a member rings); strategies are Asterisk's own list.
+//! `qu_timeout` (seconds a member rings); strategies are Asterisk's own list. A queue needs no
+//! number (the manual adds one with only `qu_name`, `strategy`, `timeout`).
 
 use super::support::{alias, default_on_add, drop_rows, insert_row, seconds, tenant_values};
 use super::Kind::*;
@@ -31,7 +32,9 @@ pub static QUEUE: Object = Object {
     crud: true,
     fields: &[
         req("qu_name", Text(100)),
-        req("qu_number", Text(20)).checked(checks::digits),
+        // Optional: a queue is a destination by its id (`QUEUE-<qu_id>`); the number is for
+        // dialling it and for QUEUE `number=` (unique within the tenant when given).
+        opt("qu_number", Text(20)).checked(checks::digits),
         opt("qu_timeout", Int).checked(ring_seconds),
         opt("qu_alwaysrecord", Flag),
         opt("qu_strategy", Choice(STRATEGIES)),

@@ -197,16 +197,33 @@ pub fn host_or_empty(v: &str) -> Result<(), String> {
 }
 
 /// A codec list like `ulaw,alaw,g722`.
+/// Asterisk's `allow` syntax: codec names separated by `,`, each optionally negated (`!all`)
+/// and with a packetization in ms (`alaw:20`).
 pub fn codecs(v: &str) -> Result<(), String> {
-    if v.split(',').all(|c| {
-        let c = c.trim();
-        !c.is_empty()
-            && c.len() <= 20
-            && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-    }) || v.is_empty()
-    {
-        Ok(())
-    } else {
-        Err("must be a comma-separated list of codec names".into())
+    if v.is_empty() {
+        return Ok(());
     }
+    for (i, c) in v.split(',').map(str::trim).enumerate() {
+        let name = c.strip_prefix('!').unwrap_or(c);
+        let (name, ms) = match name.split_once(':') {
+            Some((n, ms)) => (n, Some(ms)),
+            None => (name, None),
+        };
+        let name_ok = !name.is_empty()
+            && name.len() <= 20
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        let ms_ok = ms.is_none_or(|ms| {
+            !ms.is_empty() && ms.len() <= 4 && ms.chars().all(|ch| ch.is_ascii_digit())
+        });
+        if !name_ok || !ms_ok {
+            return Err(format!(
+                "must be a comma-separated list of codecs (name, optionally :ms, e.g. alaw:20); \
+                 item {} is not one",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use super::Kind::*;
 use super::{
     checks, once, opt, req, ro, Behavior, Object, Op, WriteCx, TENANT_HOUSEKEEPING, TENANT_OWNED,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{internal, ApiError, ApiResult};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::ConnectionTrait;
@@ -62,10 +62,43 @@ struct TenantBehavior;
 #[async_trait]
 impl Behavior for TenantBehavior {
     async fn before_write(&self, cx: &mut WriteCx<'_>) -> ApiResult<()> {
-        if cx.op == Op::Add && !cx.input.has("te_code") {
-            return Err(ApiError::invalid(
-                "field 'te_code' is required to add a tenant",
-            ));
+        // An update may move one end of the parking lot (the manual sends only `pk_end`): the
+        // other is the stored one.
+        if cx.op == Op::Update {
+            let given = (cx.input.extra("pk_start"), cx.input.extra("pk_end"));
+            let missing = match given {
+                (Some(_), None) => Some("pk_end"),
+                (None, Some(_)) => Some("pk_start"),
+                _ => None,
+            };
+            if let Some(missing) = missing {
+                let te_id = cx
+                    .before
+                    .as_ref()
+                    .and_then(|r| r.id("te_id"))
+                    .unwrap_or_default();
+                let mut q = Query::select();
+                q.column(missing)
+                    .from("pk_parkinglots")
+                    .and_where(Expr::col("pk_te_id").eq(te_id))
+                    .order_by("pk_id", sea_orm::sea_query::Order::Asc)
+                    .limit(1);
+                let stored = match cx.txn.query_one(&q).await? {
+                    Some(row) => Some(row.try_get_by_index::<String>(0).map_err(internal)?),
+                    None => None,
+                };
+                let stored = stored.ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "field '{missing}' is required: tenant {te_id} has no parking lot yet \
+                         ('pk_start' and 'pk_end' make one)"
+                    ))
+                })?;
+                let field = cx
+                    .obj
+                    .extra(missing)
+                    .ok_or_else(|| internal(format!("tenant extra {missing}")))?;
+                cx.input.extras.push((field, Some(stored)));
+            }
         }
         match (cx.input.extra("pk_start"), cx.input.extra("pk_end")) {
             (Some(a), Some(b)) if a.parse::<u64>().unwrap_or(0) > b.parse::<u64>().unwrap_or(0) => {

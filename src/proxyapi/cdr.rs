@@ -70,6 +70,25 @@ pub async fn response_path(
     caller: &Caller,
     params: &Params,
 ) -> ApiResult<Output> {
+    match params.word("action").as_deref() {
+        None | Some("") => {}
+        // Upstream's configured Response Path objects (`id`, `filter=ANSWER&filterdata=…`,
+        // an XML `<Result>`) have no counterpart here: say so rather than answer something else.
+        Some("getlast") => {
+            return Err(ApiError::NotImplemented(
+                "RESPONSEPATH action=GETLAST (the latest result of a configured response path \
+                 'id', with 'filter'/'filterdata'; this server keeps no configured response \
+                 paths, only the IVR choices of calls: RESPONSEPATH with 'uniqueid' or \
+                 'start'/'end')"
+                    .into(),
+            ))
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "parameter 'action': '{other}' is not GETLAST (or absent, for the IVR choices of calls)"
+            )))
+        }
+    }
     if params.get("uniqueid").is_none() && params.get("start").is_none() {
         return Err(ApiError::invalid(
             "parameter 'uniqueid' (or a 'start' date) is required",

@@ -37,8 +37,17 @@ async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output
         ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")
     })?;
     let document = Document::read(upload).await?;
-    let number = PhoneNumber::parse("number", p.get("number").or(p.get("dest")).unwrap_or(""))?;
-    let callerid = HeaderValue::new("callerid", p.get("callerid").unwrap_or(""), 80)?;
+    // `dest_number` / `source_number`: the manual's multipart example spells them so.
+    let (name, value) = ["number", "dest", "dest_number"]
+        .into_iter()
+        .find_map(|n| p.get(n).map(|v| (n, v)))
+        .unwrap_or(("number", ""));
+    let number = PhoneNumber::parse(name, value)?;
+    let (name, value) = ["callerid", "source_number"]
+        .into_iter()
+        .find_map(|n| p.get(n).map(|v| (n, v)))
+        .unwrap_or(("callerid", ""));
+    let callerid = HeaderValue::new(name, value, 80)?;
     let stationid = HeaderValue::in_variable("stationid", p.get("stationid").unwrap_or(""), 20)?;
     let outgoing = Outgoing {
         document,

@@ -55,9 +55,14 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     Ok(rows(t, all))
 }
 
-/// INFO flow: one flow by `number`.
+/// INFO flow: one flow by `number`, or by `id` (its `fl_id`: the manual's form).
 pub async fn info(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let t = caller.require_tenant("INFO flow")?;
+    if p.get("number").is_none() {
+        if let Some(flow) = by_id(state, t, p, "INFO flow").await? {
+            return Ok(rows(t, vec![flow]));
+        }
+    }
     let number = flow_number(p.required("number")?)?;
     let flow = find(&state.db.conn, t, number).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
@@ -66,6 +71,48 @@ pub async fn info(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Ou
         ))
     })?;
     Ok(rows(t, vec![flow]))
+}
+
+/// The tenant's flow named by `id` (`fl_id`), when `id` is given.
+async fn by_id(
+    state: &AppState,
+    t: &TenantRef,
+    p: &Params,
+    what: &str,
+) -> ApiResult<Option<fl_flows::Model>> {
+    let Some(id) = p.id("id")? else {
+        return Ok(None);
+    };
+    let flow = fl_flows::Entity::find_by_id(id)
+        .filter(fl_flows::Column::FlTeId.eq(t.id))
+        .one(&state.db.conn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "parameter 'id': no flow {id} in tenant {} for {what}",
+                t.code
+            ))
+        })?;
+    Ok(Some(flow))
+}
+
+/// INFO variable by `id` (the manual's form): the value a flow holds (SETFLOW `value`, read
+/// by the dialplan as `${DB(FLOW/<TENANT>-<number>)}`). `None` when no `id` is given.
+pub async fn variable_by_id(
+    state: &AppState,
+    caller: &Caller,
+    p: &Params,
+) -> ApiResult<Option<Output>> {
+    if p.get("id").is_none() {
+        return Ok(None);
+    }
+    let t = caller.require_tenant("INFO variable by id")?;
+    Ok(by_id(state, t, p, "INFO variable")
+        .await?
+        .map(|f| Output::Value {
+            name: "value",
+            value: Some(f.fl_value),
+        }))
 }
 
 async fn find(

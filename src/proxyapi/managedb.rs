@@ -71,7 +71,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "update" if obj.crud => {
             let w = engine::writer(caller, obj, Op::Update)?;
             let id = params.required_id("objectid")?;
-            let input = Input::parse(obj, Op::Update, params.get("jsondata"))?;
+            let input = Input::parse_update(obj, id, params.get("jsondata"))?;
             Ok(Output::Text(engine::update(db, &w, obj, id, input).await?))
         }
         other => {

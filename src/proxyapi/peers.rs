@@ -471,7 +471,14 @@ fn tenants_variable(name: &str, code: &str) -> bool {
 /// `<TENANT>-name`), with or without `channel`, and only on its own channels: Asterisk
 /// answers a channel variable it does not find with the global of that name.
 pub async fn info_variable(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let name = variable_name(p.required("variable")?)?;
+    if p.get("variable").is_none() {
+        if let Some(out) = crate::proxyapi::flows::variable_by_id(state, caller, p).await? {
+            return Ok(out);
+        }
+    }
+    let name = variable_name(p.get("variable").ok_or_else(|| {
+        ApiError::invalid("parameter 'variable' (a variable name, or 'id' of a flow) is required")
+    })?)?;
     let t = caller.tenant.as_ref();
     if let Some(t) = t {
         if !tenants_variable(name, &t.code) {

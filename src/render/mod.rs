@@ -101,8 +101,10 @@ struct Encoder {
 }
 
 impl Encoder {
+    /// Whether the frame is written with no row: json, xml, templates, and csv (an export
+    /// with no rows still has its header line, which spreadsheet imports map columns by).
     fn framed(&self) -> bool {
-        self.template.is_some() || matches!(self.format, Format::Json | Format::Xml)
+        self.template.is_some() || matches!(self.format, Format::Json | Format::Xml | Format::Csv)
     }
 
     fn head(&mut self, buf: &mut Vec<u8>) {
@@ -200,6 +202,9 @@ const CSV: &str = "text/csv; charset=UTF-8";
 
 impl Rendering {
     pub fn render(&self, out: &Output) -> Rendered {
+        if let Output::Line(t) = out {
+            return text(HTML, t.clone());
+        }
         match self.format {
             Format::Json => self.json(json_text(out)),
             Format::Plain => text(HTML, plain(out)),
@@ -208,8 +213,8 @@ impl Rendering {
                 Output::Text(t) => text(HTML, t.clone()),
                 other => Rendered {
                     content_type: CSV,
-                    // A miss is an empty body, not a lone header row.
-                    body: if is_empty(other) {
+                    // A record miss is an empty body; a table with no rows is its header line.
+                    body: if is_empty(other) && !has_columns(other) {
                         Vec::new()
                     } else {
                         csv_body(other).into_bytes()
@@ -221,9 +226,11 @@ impl Rendering {
     }
 
     /// Errors: one plain line, or `{"Response":"Error","Message":…}` for json clients.
+    /// The auth failure is the upstream plain text in every format (spec §2, ruling of 2026-12):
+    /// clients test for it as text, and a PHP client decodes a JSON error object as data.
     pub fn render_error(&self, err: &ApiError) -> Rendered {
         match self.format {
-            Format::Json => {
+            Format::Json if !matches!(err, ApiError::Auth) => {
                 let message = err.to_string();
                 let mut map = Map::new();
                 map.insert("Response".into(), Value::String("Error".into()));
@@ -379,7 +386,7 @@ impl serde::Serialize for JsonOut<'_> {
                 map.serialize_entry(name, value)?;
                 map.end()
             }
-            Output::Text(t) => s.serialize_str(t),
+            Output::Text(t) | Output::Line(t) => s.serialize_str(t),
             Output::File(f) => s.serialize_str(&file_label(f)),
             Output::Reply { json, .. } => json.serialize(s),
             Output::Partial { out, missing } => partial_json(out, missing).serialize(s),
@@ -393,12 +400,22 @@ fn file_label(f: &crate::files::FileBody) -> String {
     f.filename.clone().unwrap_or_else(|| "file".into())
 }
 
+/// Whether an output is a table whose header a csv export prints even with no rows.
+fn has_columns(out: &Output) -> bool {
+    match out {
+        Output::Table(t) | Output::Keyed { table: t, .. } => !t.columns.is_empty(),
+        Output::Partial { out, .. } => has_columns(out),
+        _ => false,
+    }
+}
+
 /// Whether an output holds no row at all (a miss: empty body in plain and csv).
 fn is_empty(out: &Output) -> bool {
     match out {
         Output::Table(t) | Output::Keyed { table: t, .. } => t.rows.is_empty(),
         Output::Record { row, .. } => row.is_none(),
         Output::Value { .. } | Output::Text(_) | Output::File(_) | Output::Reply { .. } => false,
+        Output::Line(t) => t.is_empty(),
         Output::Stream(_) => true,
         Output::Partial { out, missing } => missing.is_empty() && is_empty(out),
     }
@@ -428,7 +445,7 @@ fn plain(out: &Output) -> String {
         // MANAGEDB rows: upstream answers JSON whatever the format, and clients parse it.
         Output::Keyed { .. } | Output::Record { .. } => json_text(out),
         Output::Value { value, .. } => plain_cell(value.as_deref().unwrap_or("")).into_owned(),
-        Output::Text(t) => t.clone(),
+        Output::Text(t) | Output::Line(t) => t.clone(),
         Output::File(f) => file_label(f),
         Output::Reply { plain, .. } => plain.clone(),
         Output::Partial { out, missing } => format!(
@@ -496,7 +513,7 @@ fn as_table(out: &Output) -> Table {
             plain_header: None,
             rows: vec![vec![value.clone()]],
         },
-        Output::Text(t) => Table {
+        Output::Text(t) | Output::Line(t) => Table {
             columns: vec!["message".into()],
             plain_header: None,
             rows: vec![vec![Some(t.clone())]],

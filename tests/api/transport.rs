@@ -188,12 +188,17 @@ backend_tests! {
         assert_eq!(r.text(), "OK");
     }
 
-    /// HELP needs no key and carries the line clients look for, and every object served.
+    /// HELP needs a valid key of any kind (no tenant) and carries the line clients look for,
+    /// and every object served; a wrong or missing key gets the auth failure.
     async fn help_lists_the_parameters(ctx) {
         for reqtype in ["HELP", "help"] {
+            ctx.req().p("reqtype", reqtype).get().await.is_too_bad();
+            ctx.req().p("reqtype", reqtype).p("key", "whatever").path(ALT_PATH).post().await.is_too_bad();
+            ctx.req().p("reqtype", reqtype).p("key", "whatever").fmt("json").get().await.is_too_bad();
             for r in [
-                ctx.req().p("reqtype", reqtype).get().await,
-                ctx.req().p("reqtype", reqtype).p("key", "whatever").path(ALT_PATH).post().await,
+                ctx.req().p("reqtype", reqtype).p("key", &ctx.admin).get().await,
+                ctx.req().p("reqtype", reqtype).p("key", &ctx.rw).path(ALT_PATH).post().await,
+                ctx.req().p("reqtype", reqtype).p("key", &ctx.ro).p("tenant", "ACME").get().await,
             ] {
                 assert_eq!(r.content_type, HTML);
                 let text = r.text();
@@ -203,7 +208,7 @@ backend_tests! {
                 }
             }
         }
-        let r = ctx.req().p("reqtype", "HELP").fmt("json").get().await;
+        let r = ctx.req().p("reqtype", "HELP").p("key", &ctx.ro).fmt("json").get().await;
         assert!(r.json().as_str().unwrap().contains("\nreqtype - Request type"));
     }
 

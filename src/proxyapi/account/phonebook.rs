@@ -73,7 +73,22 @@ pub async fn phonebook(state: &AppState, caller: &Caller, params: &Params) -> Ap
         }
         "add" => {
             let known = items(&db.conn).await?;
-            let new = parse_values(&known, params.required("values")?)?;
+            // `values`, or `jsondata` as the manual sends it (not both: which would win?).
+            let (param, text) = match (params.get("values"), params.get("jsondata")) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::invalid(
+                        "parameters 'values' and 'jsondata' are the same; give one",
+                    ))
+                }
+                (Some(v), None) => ("values", v),
+                (None, Some(j)) => ("jsondata", j),
+                (None, None) => {
+                    return Err(ApiError::invalid(
+                        "parameter 'values' (or 'jsondata') is required",
+                    ))
+                }
+            };
+            let new = parse_values(&known, param, text)?;
             let txn = db.begin_write().await?;
             let pb = ensure_phonebook(&*txn, t, name).await?;
             let ids = add_entries(&*txn, t, pb, &new).await?;
@@ -125,23 +140,28 @@ fn item_id(known: &[(String, i32)], code: &str, what: &str) -> ApiResult<i32> {
 }
 
 /// `values` → entries as (item id, value) lists; errors name the element and key.
-fn parse_values(known: &[(String, i32)], text: &str) -> ApiResult<Vec<Vec<(i32, String)>>> {
+fn parse_values(
+    known: &[(String, i32)],
+    param: &str,
+    text: &str,
+) -> ApiResult<Vec<Vec<(i32, String)>>> {
     let json: Json = serde_json::from_str(text)
-        .map_err(|e| ApiError::invalid(format!("parameter 'values' is not valid JSON: {e}")))?;
+        .map_err(|e| ApiError::invalid(format!("parameter '{param}' is not valid JSON: {e}")))?;
     let list = match json {
         Json::Object(_) => vec![json],
         Json::Array(list) if !list.is_empty() && list.len() <= MAX_ADD => list,
         _ => {
             return Err(ApiError::invalid(format!(
-                "parameter 'values' must be a JSON object or an array of 1 to {MAX_ADD} objects"
+                "parameter '{param}' must be a JSON object or an array of 1 to {MAX_ADD} objects"
             )))
         }
     };
     list.iter()
         .enumerate()
         .map(|(i, entry)| {
-            let at =
-                |what: String| ApiError::invalid(format!("parameter 'values' element {i}: {what}"));
+            let at = |what: String| {
+                ApiError::invalid(format!("parameter '{param}' element {i}: {what}"))
+            };
             let Json::Object(map) = entry else {
                 return Err(at("must be an object".into()));
             };

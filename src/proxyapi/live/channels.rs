@@ -105,35 +105,74 @@ pub async fn channels(
 }
 
 /// The channels a write may act on: named by `channel`, or every channel of an extension
-/// (`extension=103-ACME` or `number=103`). Only the caller's tenant's channels.
+/// (`extension=103-ACME` or `number=103`). A tenant's only its own channels; an admin key
+/// without `tenant` any channel (as it reads CHANNELS of all). Each with the tenant it is of
+/// (`None`: a channel of no tenant, reachable by an admin only).
 async fn target_channels(
     state: &AppState,
     caller: &Caller,
-    t: &TenantRef,
+    what: &str,
     p: &Params,
-) -> ApiResult<Vec<LiveChannel>> {
+) -> ApiResult<Vec<(LiveChannel, Option<TenantRef>)>> {
     let (rows, _) = visible_channels(state, caller).await?;
+    let scope = match &caller.tenant {
+        Some(t) => format!(" of tenant {}", t.code),
+        None => String::new(),
+    };
     if let Some(name) = p.get("channel") {
         let name = name.trim();
         let found: Vec<LiveChannel> = rows.into_iter().filter(|c| c.name() == name).collect();
         if found.is_empty() {
             return Err(ApiError::NotFound(format!(
-                "parameter 'channel': no channel {name} of tenant {}",
-                t.code
+                "parameter 'channel': no channel {name}{scope}"
             )));
         }
-        return Ok(found);
+        let mut out = Vec::new();
+        for c in found {
+            let t = match &caller.tenant {
+                Some(t) => Some(t.clone()),
+                None => owner_of(state, c.name()).await?,
+            };
+            out.push((c, t));
+        }
+        return Ok(out);
     }
     let which = p
         .get("extension")
         .map(|v| ("extension", v))
         .or(p.get("number").map(|v| ("number", v)))
         .ok_or_else(|| ApiError::invalid("parameter 'channel' or 'extension' is required"))?;
-    let ext = extension(state, t, which.0, which.1).await?;
+    let t = match &caller.tenant {
+        Some(t) => t.clone(),
+        // An admin names the tenant in the extension (`103-ACME`) or with `tenant=`.
+        None => {
+            let code = DeviceName::parse(which.1.trim())
+                .map(|d| d.code().to_string())
+                .ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "parameter 'tenant' is required for {what} of {} {} with an admin key \
+                         (or name it <number>-<TENANT>)",
+                        which.0,
+                        which.1.trim()
+                    ))
+                })?;
+            crate::db::tenant_by_code(&state.db.conn, &code)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "parameter '{}': no tenant {code} for {}",
+                        which.0,
+                        which.1.trim()
+                    ))
+                })?
+        }
+    };
+    let ext = extension(state, &t, which.0, which.1).await?;
     let dev = device(&ext, which.0)?;
-    let found: Vec<LiveChannel> = rows
+    let found: Vec<(LiveChannel, Option<TenantRef>)> = rows
         .into_iter()
         .filter(|c| channel_device(c.name()).eq_ignore_ascii_case(&dev))
+        .map(|c| (c, Some(t.clone())))
         .collect();
     if found.is_empty() {
         return Err(ApiError::NotFound(format!(
@@ -142,6 +181,21 @@ async fn target_channels(
         )));
     }
     Ok(found)
+}
+
+/// The tenant whose device or context a channel is (an admin acting without `tenant`).
+async fn owner_of(state: &AppState, channel: &str) -> ApiResult<Option<TenantRef>> {
+    let tenants = crate::device::Tenants::load(&state.db.conn).await?;
+    let Some(party) = tenants.party(channel) else {
+        return Ok(None);
+    };
+    let t = entity::te_tenants::Entity::find_by_id(party.te_id)
+        .one(&state.db.conn)
+        .await?;
+    Ok(t.map(|t| TenantRef {
+        id: t.te_id,
+        code: t.te_code,
+    }))
 }
 
 pub(crate) async fn send_to(state: &AppState, node: &str, action: Action) -> ApiResult<String> {
@@ -157,10 +211,10 @@ pub(crate) async fn send_to(state: &AppState, node: &str, action: Action) -> Api
 }
 
 pub async fn hangup(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "HANGUP")?;
-    let targets = target_channels(state, caller, t, p).await?;
+    caller.require_write("HANGUP")?;
+    let targets = target_channels(state, caller, "HANGUP", p).await?;
     let mut message = String::new();
-    for c in &targets {
+    for (c, _) in &targets {
         message = send_to(
             state,
             &c.node,
@@ -180,11 +234,18 @@ pub async fn transfer(
     attended: bool,
 ) -> ApiResult<Output> {
     let what = if attended { "ATXTRANSFER" } else { "TRANSFER" };
-    let t = writer(caller, what)?;
+    caller.require_write(what)?;
     p.required("channel")?;
     let dest = PhoneNumber::parse("dest", p.required("dest")?)?;
     let dest = dest.as_str();
-    let chan = target_channels(state, caller, t, p).await?.remove(0);
+    let (chan, owner) = target_channels(state, caller, what, p).await?.remove(0);
+    // The destination is dialled in the context of the channel's tenant.
+    let t = owner.ok_or_else(|| {
+        ApiError::invalid(format!(
+            "parameter 'tenant' is required for {what}: channel {} is of no tenant",
+            chan.name()
+        ))
+    })?;
     let (_, context) = crate::objects::extension::tenant_context(&state.db.conn, t.id).await?;
     let mut action = Action::new(if attended { "Atxfer" } else { "Redirect" })
         .header("Channel", chan.name())
@@ -199,8 +260,11 @@ pub async fn transfer(
             .any(|c| c.name() == extra && c.node == chan.node)
         {
             return Err(ApiError::NotFound(format!(
-                "parameter 'extrachannel': no channel {extra} of tenant {} on the same node",
-                t.code
+                "parameter 'extrachannel': no channel {extra}{} on the same node",
+                match &caller.tenant {
+                    Some(t) => format!(" of tenant {}", t.code),
+                    None => String::new(),
+                }
             )));
         }
         action.push("ExtraChannel", extra);

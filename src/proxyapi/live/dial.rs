@@ -2,12 +2,30 @@
 
 use super::*;
 
+/// Every DIAL answer in json has `Response`, `Message` and `ID` (empty on failure): clients
+/// read `ID` without checking `Response` first. The auth failure stays the upstream text.
 pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    match originate(state, caller, p).await {
+        Err(e) if !matches!(e, ApiError::Auth) => Ok(Output::Reply {
+            plain: format!("{}\n", e.line()),
+            json: json!({ "Response": "Error", "Message": e.to_string(), "ID": "" }),
+        }),
+        other => other,
+    }
+}
+
+async fn originate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let t = writer(caller, "DIAL")?;
-    let source = p
+    let mut source = p
         .get("source")
         .or(p.get("exten"))
         .ok_or_else(|| ApiError::invalid("parameter 'source' is required"))?;
+    // `source=ACCOUNT`: the extension the `account` names (`100-ACME`), as upstream clients send.
+    if source.trim().eq_ignore_ascii_case("ACCOUNT") {
+        source = p.get("account").ok_or_else(|| {
+            ApiError::invalid("parameter 'account' is required with source=ACCOUNT")
+        })?;
+    }
     let dest = PhoneNumber::parse(
         "dest",
         p.get("dest")

@@ -753,7 +753,7 @@ impl<'c> Req<'c> {
         )
         .await
     }
-    /// `names` in the query string, the rest in a multipart body.
+    /// `names` in the query string, the rest in a multipart body (with the file parts).
     pub async fn split_multipart(self, names: &[&str]) -> Resp {
         let (query, body): (Vec<_>, Vec<_>) = self
             .params
@@ -762,7 +762,10 @@ impl<'c> Req<'c> {
             .partition(|(k, _)| names.contains(&k.as_str()));
         let boundary = "----switchboard-test-boundary-7MA4YWxkTrZu0gW";
         let ct = format!("multipart/form-data; boundary={boundary}");
-        let (query, body) = (urlencode(&query), multipart(&body, boundary));
+        let (query, body) = (
+            urlencode(&query),
+            multipart_with_files(&body, &self.files, boundary),
+        );
         self.send("POST", query, Some(&ct), body).await
     }
 }
