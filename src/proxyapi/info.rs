@@ -13,7 +13,6 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 /// INFO types of the upstream API that this server does not serve yet.
 const NOT_YET: &[&str] = &[
     "queue",
-    "queuecallers",
     "agentsconnected",
     "agentsdelay",
     "outdialed",
@@ -52,6 +51,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "fax" => crate::proxyapi::fax::list(state, caller, params).await,
         "queues" => crate::proxyapi::queues::info_queues(state, caller).await,
         "agents" => crate::proxyapi::queues::info_agents(state, caller, params).await,
+        "queuecallers" => crate::proxyapi::queues::info_queuecallers(state, caller, params).await,
         "recordings" => {
             let query = params.report(
                 &recording::RECORDINGS,
