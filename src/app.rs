@@ -222,6 +222,7 @@ async fn dispatch(
         Some(caller) => caller,
         None => authenticate(state, req, p).await?,
     };
+    caller.admits(entry.name, p.word("info").as_deref())?;
     let request = crate::proxyapi::Request {
         state,
         caller: &caller,

@@ -14,6 +14,7 @@ mod m20261122_000010_groups_files;
 mod m20261203_000011_did_fullnumber;
 mod m20261203_000012_outbox_retention;
 mod m20261203_000013_aor_contact;
+mod m20261207_000014_widget_tokens;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_did_fullnumber::Migration),
             Box::new(m20261203_000012_outbox_retention::Migration),
             Box::new(m20261203_000013_aor_contact::Migration),
+            Box::new(m20261207_000014_widget_tokens::Migration),
         ]
     }
 }
