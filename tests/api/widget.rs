@@ -253,3 +253,443 @@ backend_tests! {
         }
     }
 }
+
+/// GET `url`: (content type, all headers, body).
+async fn fetch(url: &str) -> (awc::http::header::HeaderMap, String) {
+    let mut res = awc::Client::default().get(url).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{url}");
+    let body = res.body().await.unwrap();
+    (
+        res.headers().clone(),
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+fn header(h: &awc::http::header::HeaderMap, name: &str) -> String {
+    h.get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+backend_tests! {
+    async fn the_status_page_and_its_headers(ctx) {
+        let (h, page) = fetch(&format!("{}/widget/status", ctx.base)).await;
+        assert!(header(&h, "content-type").starts_with("text/html"));
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+        assert_eq!(header(&h, "referrer-policy"), "no-referrer");
+        let csp = header(&h, "content-security-policy");
+        for part in ["default-src 'none'", "script-src 'self'", "style-src 'self'", "base-uri 'none'"] {
+            assert!(csp.contains(part), "{csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{csp}");
+        // No inline script: the page's only script is its own file.
+        assert!(page.contains("<script src=\"status.js\"></script>"), "{page}");
+        assert_eq!(page.matches("<script").count(), 1);
+        let (h, js) = fetch(&format!("{}/widget/status.js", ctx.base)).await;
+        assert!(header(&h, "content-type").starts_with("application/javascript"));
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+        assert!(js.contains("textContent") && !js.contains("innerHTML"));
+        let (h, _) = fetch(&format!("{}/widget/status.css", ctx.base)).await;
+        assert!(header(&h, "content-type").starts_with("text/css"));
+
+        // ProxyAPI answers: never sniffed; a JSONP answer is script, nothing else is.
+        let api = |q: &str| format!("{}/pbx/proxyapi.php?{q}", ctx.base);
+        let q = format!("reqtype=INFO&info=queues&tenant=ACME&key={}&format=json", ctx.ro);
+        let (h, body) = fetch(&api(&format!("{q}&callback=cb_1"))).await;
+        assert!(header(&h, "content-type").starts_with("application/javascript"));
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+        assert_eq!(body, "cb_1({});");
+        let (h, body) = fetch(&api(&q)).await;
+        assert!(header(&h, "content-type").starts_with("application/json"));
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+        assert_eq!(body, "{}");
+        // A hostile callback is refused, in JSON (not script), without echoing it.
+        for hostile in ["alert(1);x", "x;alert(1)", "a=b", "x%0Aalert(1)", "x//"] {
+            let (h, body) = fetch(&api(&format!("{q}&callback={hostile}"))).await;
+            assert!(header(&h, "content-type").starts_with("application/json"), "{hostile}");
+            assert!(!body.contains("alert"), "{hostile}: {body}");
+            let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(j["Response"], "Error", "{hostile}");
+            assert!(j["Message"].as_str().unwrap().contains("callback"), "{body}");
+        }
+        // A plain answer opened as a page runs nothing.
+        let (h, body) = fetch(&api("reqtype=%3Cscript%3Ealert(1)%3C/script%3E")).await;
+        assert!(header(&h, "content-type").starts_with("text/html"));
+        assert!(body.starts_with("Error"), "{body}");
+        assert_eq!(header(&h, "content-security-policy"), "default-src 'none'; sandbox");
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+    }
+}
+
+// ----- the page in headless Chromium (WebDriver through chromedriver) -----
+
+/// The first of `names` on PATH.
+fn on_path(names: &[&str]) -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("none of {names:?} on PATH"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when dropped (the test may panic).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A WebDriver session on a chromedriver of the test's own, headless.
+struct Browser {
+    base: String,
+    session: String,
+    client: awc::Client,
+    _driver: Child,
+    profile: std::path::PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Child(
+            std::process::Command::new(on_path(&["chromedriver"]))
+                .arg(format!("--port={port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .finish();
+        let mut up = false;
+        for _ in 0..100 {
+            if let Ok(mut r) = client.get(format!("{base}/status")).send().await {
+                let status: serde_json::Value =
+                    serde_json::from_slice(&r.body().await.unwrap()).unwrap();
+                if status["value"]["ready"] == true {
+                    up = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "chromedriver did not start");
+        let profile = std::env::temp_dir().join(format!(
+            "switchboard-chromium-{}-{port}",
+            std::process::id()
+        ));
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": on_path(&["chromium", "chromium-browser", "google-chrome"]),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--user-data-dir={}", profile.display())],
+            },
+        }}});
+        let mut b = Browser {
+            base,
+            session: String::new(),
+            client,
+            _driver: driver,
+            profile,
+        };
+        let v = b.call("POST", "/session", caps).await;
+        b.session = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        b
+    }
+
+    /// One WebDriver command; its `value` (panics on a WebDriver error).
+    async fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "POST" => self.client.post(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.get(url),
+        };
+        let mut res = req
+            .insert_header(("content-type", "application/json"))
+            .send_body(body.to_string())
+            .await
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&res.body().limit(16 << 20).await.unwrap()).unwrap();
+        let value = v["value"].clone();
+        assert!(value.get("error").is_none(), "WebDriver {path}: {value}");
+        value
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(
+            "POST",
+            &format!("/session/{}/url", self.session),
+            json!({ "url": url }),
+        )
+        .await;
+    }
+
+    /// Run `script` (a function body) in the page; its return value.
+    async fn eval(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            &format!("/session/{}/execute/sync", self.session),
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
+    /// Run `script` whose last argument is the callback to call with the result.
+    async fn eval_async(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            &format!("/session/{}/execute/async", self.session),
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
+    /// Wait until the page has finished more than `n` polling rounds; their number.
+    async fn rounds_after(&self, n: u64) -> u64 {
+        for _ in 0..200 {
+            let r = self
+                .eval("return document.body.dataset.rounds || '0';")
+                .await;
+            let r: u64 = r.as_str().unwrap_or("0").parse().unwrap();
+            if r > n {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the page did not poll after round {n}");
+    }
+
+    async fn quit(self) {
+        self.call("DELETE", &format!("/session/{}", self.session), json!({}))
+            .await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// `switchboard serve` (the binary) on the test's database, without FastAGI; its base URL.
+async fn serve(ctx: &Ctx) -> (Child, String) {
+    let port = free_port();
+    let child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--no-agi"])
+            .env("DATABASE_URL", ctx.db_url())
+            .env("SWITCHBOARD_DATA_DIR", ctx.config.data_dir.join("serve"))
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if let Ok(r) = awc::Client::default()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                return (child, base);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("serve did not start");
+}
+
+/// The page's BLF entries, `ext=state`.
+const BLF: &str = "return Array.from(document.querySelectorAll('#blf li')).map(li => li.dataset.ext + '=' + li.dataset.state + '|' + li.textContent);";
+/// The page's queues: `name text|waiting|caller;caller`.
+const QUEUES: &str = "return Array.from(document.querySelectorAll('#queues .queue')).map(q => q.querySelector('h3').textContent + '|' + q.dataset.waiting + '|' + Array.from(q.querySelectorAll('.caller .who')).map(c => c.textContent).join(';'));";
+
+async fn the_page_in_chromium(ctx: &Ctx) {
+    let server = crate::ami_server::AmiServer::start().await;
+    register(ctx, "n1", &server).await;
+    for n in ["100", "101", "102"] {
+        ctx.ext(&ctx.a, n, json!({})).await;
+    }
+    ctx.ext(&ctx.b, "105", json!({})).await;
+    let qa = queue(ctx, ctx.a.id, "600").await;
+    let qb = queue(ctx, ctx.b.id, "700").await;
+    let hostile_name = "<img src=x onerror=\"window.pwned=1\">";
+    {
+        let mut st = server.state();
+        for (hint, status) in [
+            ("100@from-internal-ACME", 0),
+            ("101@from-internal-ACME", 1),
+            ("102@from-internal-ACME", 8),
+            ("105@from-internal-BETA", 2),
+        ] {
+            st.extension_states.insert(
+                hint.into(),
+                crate::ami_server::ExtensionState {
+                    hint: format!("PJSIP/{hint}"),
+                    status,
+                },
+            );
+        }
+        let mut q = Queue::default();
+        q.entries.push(waiting("n1-5.1", "5551001", "First", 75));
+        q.entries
+            .push(waiting("n1-5.2", "5551002", hostile_name, 5));
+        st.queues.insert(qa.to_string(), q);
+        let mut q = Queue::default();
+        q.entries
+            .push(waiting("n1-5.3", "5559999", "Beta caller", 5));
+        st.queues.insert(qb.to_string(), q);
+    }
+    let (_serve, base) = serve(ctx).await;
+    let token = widget_token(ctx, &base).await;
+    // Wait until serve has its node: the token reads BLFS like the page.
+    let blfs = ctx
+        .req()
+        .on(&base)
+        .p("reqtype", "BLFS")
+        .p("key", &token)
+        .p("tenant", "ACME");
+    for _ in 0..200 {
+        if blfs.clone().get().await.text().contains("Idle") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!(
+            "{base}/widget/status#tenant=ACME&token={token}&every=2"
+        ))
+        .await;
+    let round = browser.rounds_after(0).await;
+    let status = browser
+        .eval("return document.getElementById('status').textContent;")
+        .await;
+    assert!(status.as_str().unwrap().starts_with("Updated"), "{status}");
+    assert_eq!(
+        browser.eval(BLF).await,
+        json!([
+            "100=Idle|100Idle",
+            "101=InUse|101InUse",
+            "102=Ringing|102Ringing"
+        ])
+    );
+    let queues = browser.eval(QUEUES).await;
+    assert_eq!(
+        queues,
+        json!([format!(
+            "Q6002 waiting|2|1. 5551001 First;2. 5551002 {hostile_name}"
+        )])
+    );
+    // The caller's name was shown as text: no element made of it, nothing of it ran.
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('#queues img').length;")
+            .await,
+        json!(0)
+    );
+    assert_eq!(
+        browser.eval("return typeof window.pwned;").await,
+        json!("undefined")
+    );
+    // The page follows the nodes.
+    server
+        .state()
+        .extension_states
+        .get_mut("101@from-internal-ACME")
+        .unwrap()
+        .status = 0;
+    server
+        .state()
+        .queues
+        .get_mut(&qa.to_string())
+        .unwrap()
+        .entries
+        .remove(0);
+    browser.rounds_after(round).await;
+    assert_eq!(
+        browser.eval(BLF).await,
+        json!([
+            "100=Idle|100Idle",
+            "101=Idle|101Idle",
+            "102=Ringing|102Ringing"
+        ])
+    );
+    assert_eq!(
+        browser.eval(QUEUES).await,
+        json!([format!("Q6001 waiting|1|1. 5551002 {hostile_name}")])
+    );
+
+    // JSONP in this page: a script of the API with our callback runs it (the control) …
+    let inject = |callback: &str| {
+        format!(
+        "const done = arguments[arguments.length - 1];
+         const s = document.createElement('script');
+         s.onload = () => done('load'); s.onerror = () => done('error');
+         s.src = '/pbx/proxyapi.php?reqtype=BLFS&tenant=ACME&format=json&key={token}&callback=' + encodeURIComponent({callback:?});
+         document.head.appendChild(s);")
+    };
+    browser
+        .eval("window.sbTest = (d) => { window.got = d.length; };")
+        .await;
+    assert_eq!(browser.eval_async(&inject("sbTest")).await, json!("load"));
+    assert_eq!(browser.eval("return window.got;").await, json!(3));
+    // … a hostile callback is refused by the server and not run by the browser.
+    for hostile in ["window.pwned=1;x", "alert(1);x", "(window.pwned=1)"] {
+        assert_eq!(
+            browser.eval_async(&inject(hostile)).await,
+            json!("error"),
+            "{hostile}"
+        );
+        assert_eq!(
+            browser.eval("return typeof window.pwned;").await,
+            json!("undefined"),
+            "{hostile}"
+        );
+    }
+    // Another tenant through this token: the auth failure on the page, no BETA data.
+    browser
+        .goto(&format!(
+            "{base}/widget/status#tenant=BETA&token={token}&every=2"
+        ))
+        .await;
+    browser.eval("location.reload();").await;
+    browser.rounds_after(0).await;
+    let status = browser
+        .eval("return document.getElementById('status').textContent;")
+        .await;
+    assert_eq!(
+        status,
+        json!("Too bad... you mistaken the security api key.")
+    );
+    assert_eq!(browser.eval(BLF).await, json!([]));
+    browser.quit().await;
+}
+
+/// Headless Chromium against a running `serve` and the AMI test server: the page shows the
+/// states the node reports, a hostile `callback` does not run. Ignored (not passed) when
+/// Chromium or chromedriver is not installed.
+#[actix_rt::test]
+#[cfg_attr(
+    not(switchboard_test_chromium),
+    ignore = "chromium or chromedriver is not installed"
+)]
+async fn status_page_in_headless_chromium() {
+    run(Backend::Sqlite, |ctx| Box::pin(the_page_in_chromium(ctx))).await;
+}
