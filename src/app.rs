@@ -235,7 +235,15 @@ async fn dispatch(
         Some(caller) => caller,
         None => authenticate(state, req, p).await?,
     };
-    caller.admits(entry.name, p.word("info").as_deref())?;
+    if let Err(e) = caller.admits(entry.name, p.word("info").as_deref()) {
+        tracing::warn!(
+            client = %client_ip(state, req),
+            reqtype = entry.name,
+            key_id = caller.principal.key_id,
+            "widget token refused: not one of the status page's reads"
+        );
+        return Err(e);
+    }
     let request = crate::proxyapi::Request {
         state,
         caller: &caller,

@@ -684,12 +684,34 @@ async fn the_page_in_chromium(ctx: &Ctx) {
 
 /// Headless Chromium against a running `serve` and the AMI test server: the page shows the
 /// states the node reports, a hostile `callback` does not run. Ignored (not passed) when
-/// Chromium or chromedriver is not installed.
-#[actix_rt::test]
-#[cfg_attr(
-    not(switchboard_test_chromium),
-    ignore = "chromium or chromedriver is not installed"
-)]
-async fn status_page_in_headless_chromium() {
-    run(Backend::Sqlite, |ctx| Box::pin(the_page_in_chromium(ctx))).await;
+/// Chromium or chromedriver is not installed (or the database is not configured).
+mod status_page_in_headless_chromium {
+    use super::*;
+
+    #[actix_rt::test]
+    #[cfg_attr(
+        not(switchboard_test_chromium),
+        ignore = "chromium or chromedriver is not installed"
+    )]
+    async fn sqlite() {
+        run(Backend::Sqlite, |ctx| Box::pin(the_page_in_chromium(ctx))).await;
+    }
+
+    #[actix_rt::test]
+    #[cfg_attr(
+        not(all(switchboard_test_chromium, switchboard_test_postgres)),
+        ignore = "chromium, chromedriver or SWITCHBOARD_TEST_POSTGRES_URL is missing"
+    )]
+    async fn postgres() {
+        run(Backend::Postgres, |ctx| Box::pin(the_page_in_chromium(ctx))).await;
+    }
+
+    #[actix_rt::test]
+    #[cfg_attr(
+        not(all(switchboard_test_chromium, switchboard_test_mysql)),
+        ignore = "chromium, chromedriver or SWITCHBOARD_TEST_MYSQL_URL is missing"
+    )]
+    async fn mysql() {
+        run(Backend::Mysql, |ctx| Box::pin(the_page_in_chromium(ctx))).await;
+    }
 }
