@@ -356,9 +356,8 @@ impl KeyStore {
             None => None,
         };
         // A widget token is a tenant's and reads only: a row saying otherwise is refused.
-        if (!row.ak_admin || row.ak_widget) && tenant.is_none()
-            || row.ak_widget && (row.ak_admin || !row.ak_readonly)
-        {
+        let tenant_less = (!row.ak_admin || row.ak_widget) && tenant.is_none();
+        if tenant_less || (row.ak_widget && (row.ak_admin || !row.ak_readonly)) {
             return Ok(None);
         }
         let first_use = row.ak_last_used.is_none();

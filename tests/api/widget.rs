@@ -226,6 +226,25 @@ backend_tests! {
             .filter(entity::ak_apikeys::Column::AkPrefix.eq(old[..12].to_string()))
             .exec(&ctx.db.conn).await.unwrap();
         sb.req(ctx, "BLFS", &old, "ACME").get().await.is_too_bad();
+        // Widget tokens a day past their expiry go when the next is minted; other keys stay.
+        let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(25);
+        let (expired_key, _) = ctx.mint(KeySpec { tenant_id: Some(ctx.a.id), expires: Some(long_ago), ..Default::default() }).await;
+        entity::ak_apikeys::Entity::update_many()
+            .col_expr(entity::ak_apikeys::Column::AkExpires, sea_orm::sea_query::Expr::value(long_ago))
+            .filter(entity::ak_apikeys::Column::AkPrefix.eq(old[..12].to_string()))
+            .exec(&ctx.db.conn).await.unwrap();
+        let count = |prefix: String| {
+            let conn = ctx.db.conn.clone();
+            async move {
+                entity::ak_apikeys::Entity::find().filter(entity::ak_apikeys::Column::AkPrefix.eq(prefix))
+                    .all(&conn).await.unwrap().len()
+            }
+        };
+        assert_eq!(count(old[..12].to_string()).await, 1);
+        mint(&ctx.rw, Some("ACME")).get().await.text();
+        assert_eq!(count(old[..12].to_string()).await, 0);
+        assert_eq!(count(token[..12].to_string()).await, 1);
+        assert!(entity::ak_apikeys::Entity::find_by_id(expired_key).one(&ctx.db.conn).await.unwrap().is_some());
         sb.stop().await;
     }
 
