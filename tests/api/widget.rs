@@ -273,7 +273,7 @@ backend_tests! {
     }
 }
 
-/// GET `url`: (content type, all headers, body).
+/// GET `url` (answered 200): its headers and body.
 async fn fetch(url: &str) -> (awc::http::header::HeaderMap, String) {
     let mut res = awc::Client::default().get(url).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200, "{url}");
