@@ -72,7 +72,14 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     actix_web::middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
                         .custom_request_replace("method", |req| req.method().to_string()),
                 )
+                // No answer of this server is to be read as another type than it says (a JSONP
+                // answer is script; an error is not).
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .route("/healthz", web::get().to(healthz))
+                .configure(crate::widget::routes)
                 .route("/pbx/proxyapi.php", web::route().to(proxyapi))
                 .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
                 .into_factory()
@@ -235,6 +242,12 @@ fn respond(
     let mut resp = HttpResponse::Ok();
     resp.insert_header((header::CONTENT_TYPE, content_type));
     resp.insert_header((header::CACHE_CONTROL, "no-store"));
+    // Plain answers are text/html as upstream's, and errors echo what was sent: opened as a
+    // page, nothing in them may run.
+    resp.insert_header((
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; sandbox",
+    ));
     if let Some(name) = attachment {
         resp.insert_header((
             header::CONTENT_DISPOSITION,
@@ -281,6 +294,15 @@ async fn dispatch(
         Some(caller) => caller,
         None => authenticate(state, req, p).await?,
     };
+    if let Err(e) = caller.admits(entry.name, p.word("info").as_deref()) {
+        tracing::warn!(
+            client = %client_ip(state, req),
+            reqtype = entry.name,
+            key_id = caller.principal.key_id,
+            "widget token refused: not one of the status page's reads"
+        );
+        return Err(e);
+    }
     let request = crate::proxyapi::Request {
         state,
         caller: &caller,

@@ -119,6 +119,14 @@ pub enum KeyCmd {
         #[arg(long)]
         read_only: bool,
     },
+    /// Create a widget token for the status page (/widget/status): bound to the tenant,
+    /// read-only, only the page's reads, expiring after --ttl seconds (60–86400).
+    Widget {
+        #[arg(long, value_name = "CODE")]
+        tenant: String,
+        #[arg(long, value_name = "SECONDS")]
+        ttl: Option<String>,
+    },
     /// List keys (never the keys themselves).
     List,
     /// Revoke a key by id.
@@ -131,6 +139,7 @@ fn cli_admin() -> Caller {
             key_id: 0,
             role: Role::Admin,
             read_only: false,
+            widget: false,
         },
         tenant: None,
     }
@@ -255,6 +264,18 @@ pub async fn run_key(db: &Db, cmd: KeyCmd) -> Result<(), ApiError> {
                 describe(owner.admin, owner.tenant.as_deref(), read_only)
             );
         }
+        KeyCmd::Widget { tenant, ttl } => {
+            let ttl = keys::widget_ttl("--ttl", ttl.as_deref())?;
+            let te_id = tenant_id(db, &tenant).await?;
+            let token =
+                keys::store_widget_token(&db.conn, te_id, ttl, "widget token (CLI)").await?;
+            println!(
+                "created widget token {} (tenant {tenant}, expires {} UTC); it is shown only now:",
+                token.id,
+                token.expires.format("%Y-%m-%d %H:%M:%S")
+            );
+            println!("{}", token.value);
+        }
         KeyCmd::List => {
             let tenants: std::collections::HashMap<i32, String> = te_tenants::Entity::find()
                 .all(&db.conn)
@@ -288,7 +309,11 @@ pub async fn run_key(db: &Db, cmd: KeyCmd) -> Result<(), ApiError> {
                     "{:<5} {:<14} {:<22} {:<20} {:<20} {state}",
                     k.ak_id,
                     format!("{}…", k.ak_prefix),
-                    describe(k.ak_admin, tenant, k.ak_readonly),
+                    if k.ak_widget {
+                        format!("tenant {} widget", tenant.unwrap_or("?"))
+                    } else {
+                        describe(k.ak_admin, tenant, k.ak_readonly)
+                    },
                     fmt(Some(k.ak_created)),
                     fmt(k.ak_last_used)
                 );

@@ -77,6 +77,7 @@ async fn seed(db: &Db) -> Result<(), ApiError> {
             key_id: 0,
             role: Role::Admin,
             read_only: false,
+            widget: false,
         },
         tenant: Some(TenantRef {
             id: te_id,

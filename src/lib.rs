@@ -25,3 +25,4 @@ pub mod settings;
 pub mod sqlite_reader;
 pub mod text;
 pub mod time;
+pub mod widget;

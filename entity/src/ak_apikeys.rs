@@ -20,6 +20,8 @@ pub struct Model {
     pub ak_created: DateTime,
     pub ak_last_used: Option<DateTime>,
     pub ak_revoked: Option<DateTime>,
+    /// A widget token (migration `m20261207_000014_widget_tokens`).
+    pub ak_widget: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261122_000010_groups_files;
 mod m20261203_000011_did_fullnumber;
 mod m20261203_000012_outbox_retention;
 mod m20261203_000013_aor_contact;
+mod m20261207_000014_widget_tokens;
 mod m20261207_000016_node_timezone;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_did_fullnumber::Migration),
             Box::new(m20261203_000012_outbox_retention::Migration),
             Box::new(m20261203_000013_aor_contact::Migration),
+            Box::new(m20261207_000014_widget_tokens::Migration),
             Box::new(m20261207_000016_node_timezone::Migration),
         ]
     }

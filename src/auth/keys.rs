@@ -30,6 +30,7 @@ struct Verified {
     hash: String,
     admin: bool,
     read_only: bool,
+    widget: bool,
     tenant: Option<TenantRef>,
     allow: Vec<IpNet>,
     expires: Option<NaiveDateTime>,
@@ -62,15 +63,81 @@ fn digest(key: &str) -> [u8; 32] {
 
 /// Display prefix: enough to tell keys apart in `key list`, never enough to use.
 pub fn display_prefix(key: &str) -> String {
-    let n = if key.starts_with("sbk_") { 12 } else { 4 };
+    let n = if key.starts_with("sbk_") || key.starts_with(WIDGET_PREFIX) {
+        12
+    } else {
+        4
+    };
     key.chars().take(n).collect()
 }
 
 /// A fresh random key: `sbk_` + 48 hex digits (192 bits).
 pub fn generate_key() -> String {
+    random_key("sbk_")
+}
+
+fn random_key(prefix: &str) -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("sbk_{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// Widget tokens start so, to be told from keys at a glance (in a page's source, in logs).
+pub const WIDGET_PREFIX: &str = "sbw_";
+/// The lifetime of a widget token: seconds, default and bounds (`ttl`, `--ttl`).
+pub const WIDGET_TTL_DEFAULT: i64 = 3600;
+pub const WIDGET_TTL_MIN: i64 = 60;
+pub const WIDGET_TTL_MAX: i64 = 86_400;
+
+/// A widget token's lifetime from the text of `what` (absent: the default), in bounds.
+pub fn widget_ttl(what: &str, text: Option<&str>) -> ApiResult<i64> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(WIDGET_TTL_DEFAULT);
+    };
+    match text.parse::<i64>() {
+        Ok(n) if (WIDGET_TTL_MIN..=WIDGET_TTL_MAX).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid(format!(
+            "{what} must be a number of seconds from {WIDGET_TTL_MIN} to {WIDGET_TTL_MAX}"
+        ))),
+    }
+}
+
+/// A new widget token: bound to `tenant_id`, read-only, expiring `ttl` seconds from now.
+pub struct WidgetToken {
+    pub id: i32,
+    pub value: String,
+    pub expires: NaiveDateTime,
+}
+
+/// Store a new widget token of the tenant (only its hash, like every key).
+pub async fn store_widget_token(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant_id: i32,
+    ttl: i64,
+    description: &str,
+) -> ApiResult<WidgetToken> {
+    let value = random_key(WIDGET_PREFIX);
+    let expires = Utc::now().naive_utc() + chrono::Duration::seconds(ttl);
+    let new = NewKey {
+        value: &value,
+        admin: false,
+        tenant_id: Some(tenant_id),
+        read_only: true,
+        allow: &[],
+        expires: Some(expires),
+        description,
+    };
+    let id = insert_key(db, new, true).await?;
+    // Pages mint a token every hour or so: tokens a day past their expiry go, so the table
+    // does not grow with them.
+    ak_apikeys::Entity::delete_many()
+        .filter(ak_apikeys::Column::AkWidget.eq(true))
+        .filter(
+            ak_apikeys::Column::AkExpires.lt(Utc::now().naive_utc() - chrono::Duration::days(1)),
+        )
+        .exec(db)
+        .await?;
+    Ok(WidgetToken { id, value, expires })
 }
 
 pub fn parse_allow_list(text: &str) -> Result<Vec<IpNet>, String> {
@@ -98,6 +165,14 @@ pub struct NewKey<'a> {
 
 /// Store a key (only its hash) and return the row id.
 pub async fn store_key(db: &impl sea_orm::ConnectionTrait, new: NewKey<'_>) -> ApiResult<i32> {
+    insert_key(db, new, false).await
+}
+
+async fn insert_key(
+    db: &impl sea_orm::ConnectionTrait,
+    new: NewKey<'_>,
+    widget: bool,
+) -> ApiResult<i32> {
     if new.value.len() < 8
         || new.value.len() > MAX_KEY_LEN
         || new
@@ -125,6 +200,7 @@ pub async fn store_key(db: &impl sea_orm::ConnectionTrait, new: NewKey<'_>) -> A
         ak_expires: Set(new.expires),
         ak_description: Set(new.description.to_string()),
         ak_created: Set(Utc::now().naive_utc()),
+        ak_widget: Set(widget),
         ..Default::default()
     };
     Ok(model.insert(db).await?.ak_id)
@@ -279,7 +355,9 @@ impl KeyStore {
             },
             None => None,
         };
-        if !row.ak_admin && tenant.is_none() {
+        // A widget token is a tenant's and reads only: a row saying otherwise is refused.
+        let tenant_less = (!row.ak_admin || row.ak_widget) && tenant.is_none();
+        if tenant_less || (row.ak_widget && (row.ak_admin || !row.ak_readonly)) {
             return Ok(None);
         }
         let first_use = row.ak_last_used.is_none();
@@ -288,6 +366,7 @@ impl KeyStore {
             hash: row.ak_hash,
             admin: row.ak_admin,
             read_only: row.ak_readonly,
+            widget: row.ak_widget,
             tenant,
             allow: parse_allow_list(&row.ak_allow_ips).unwrap_or_default(),
             expires: row.ak_expires,
@@ -333,5 +412,6 @@ fn admit(v: &Verified, ip: IpAddr) -> ApiResult<Principal> {
         key_id: v.key_id,
         role,
         read_only: v.read_only,
+        widget: v.widget,
     })
 }

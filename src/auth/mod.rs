@@ -30,7 +30,17 @@ pub struct Principal {
     pub key_id: i32,
     pub role: Role,
     pub read_only: bool,
+    /// A widget token: only [`WIDGET_READS`], always of its own tenant.
+    pub widget: bool,
 }
+
+/// What a widget token may call, (reqtype, `info`) in lower case: the reads of the embeddable
+/// status page (`/widget/status`), nothing that holds a secret (INFO extensions has passwords).
+pub const WIDGET_READS: &[(&str, Option<&str>)] = &[
+    ("blfs", None),
+    ("info", Some("queues")),
+    ("info", Some("queuecallers")),
+];
 
 /// The authenticated caller of one request, with the tenant the request is about.
 #[derive(Debug, Clone)]
@@ -61,6 +71,19 @@ impl Caller {
                 "parameter 'tenant' is required for {what} with an admin key"
             ))
         })
+    }
+
+    /// A widget token may call only [`WIDGET_READS`]; anything else is the auth failure, as
+    /// for a key that does not exist.
+    pub fn admits(&self, reqtype: &str, info: Option<&str>) -> ApiResult<()> {
+        let allowed = WIDGET_READS
+            .iter()
+            .any(|(r, i)| *r == reqtype && (i.is_none() || *i == info));
+        if !self.principal.widget || allowed {
+            Ok(())
+        } else {
+            Err(ApiError::Auth)
+        }
     }
 
     /// Refuse every write for a read-only key.

@@ -11,7 +11,6 @@ use crate::render::{Output, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 
 /// INFO types of the upstream API that this server does not serve yet.
-const NOT_YET: &[&str] = &["queuecallers"];
 
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     let info = params.required_word("info")?;
@@ -54,6 +53,7 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
         "pincodes" => crate::proxyapi::inforeads::pincodes(state, caller).await,
         "regstate" => crate::proxyapi::inforeads::regstate(state, caller, params).await,
         "config" => crate::proxyapi::inforeads::config(state, caller).await,
+        "queuecallers" => crate::proxyapi::queues::info_queuecallers(state, caller, params).await,
         "recordings" => {
             let query = params.report(
                 &recording::RECORDINGS,
@@ -76,7 +76,6 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 ivrlog::list(&state.db, caller, &query).await?,
             ))
         }
-        other if NOT_YET.contains(&other) => Err(ApiError::NotImplemented(format!("INFO {other}"))),
         other => Err(ApiError::invalid(format!(
             "parameter 'info': unknown info type '{other}'"
         ))),

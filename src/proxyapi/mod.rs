@@ -17,6 +17,7 @@ pub mod peers;
 pub mod queues;
 pub mod queuestats;
 pub mod setting;
+pub mod widget;
 
 /// What every handler of the endpoint may use (built in `app.rs`).
 pub struct AppState {
@@ -247,6 +248,11 @@ pub static REQTYPES: &[Reqtype] = &[
     Reqtype {
         name: "sms",
         handler: |r| Box::pin(peers::sms(r.state, r.caller, r.params)),
+    },
+    // The embeddable status page's short-lived tokens.
+    Reqtype {
+        name: "widgettoken",
+        handler: |r| Box::pin(widget::token(r.state, r.caller, r.params)),
     },
 ];
 

@@ -2,7 +2,7 @@
 //! QUEUERESET. Queues are the tenant's own (`qu_queues`); Asterisk knows a queue by its id.
 
 use super::live::{
-    device, extension, members, on_every_node, partial, send_to, tenant_queue,
+    device, extension, members, on_every_node, partial, queue_events, send_to, tenant_queue,
     tenant_queue_by_param, writer,
 };
 use crate::ami::Action;
@@ -150,6 +150,71 @@ pub async fn info_agents(state: &AppState, caller: &Caller, p: &Params) -> ApiRe
     }
     let pairs = agents.into_iter().map(|(a, (_, s))| (a, s.to_string()));
     Ok(partial(one_line(pairs, ":"), missing))
+}
+
+const CALLER_COLUMNS: &[&str] = &[
+    "qu_id",
+    "qu_name",
+    "position",
+    "calleridnum",
+    "calleridname",
+    "wait",
+    "channel",
+    "uniqueid",
+    "node",
+];
+
+/// INFO queuecallers: the callers waiting in the tenant's queues (`queue` = one queue id) from
+/// the nodes' QueueStatus `QueueEntry` items, by queue then position; `wait` in seconds.
+pub async fn info_queuecallers(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
+    let t = caller.require_tenant("INFO queuecallers")?;
+    let queue = match p.get("queue") {
+        Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
+        None => None,
+    };
+    let (entries, missing) = queue_events(state, t, queue.as_deref(), "QueueEntry").await?;
+    let mut q = Query::select();
+    q.columns(["qu_id", "qu_name"])
+        .from("qu_queues")
+        .and_where(Expr::col("qu_te_id").eq(t.id));
+    let names: std::collections::HashMap<String, String> = state
+        .db
+        .read_cells(&q, &[CellType::Int, CellType::Text])
+        .await?
+        .into_iter()
+        .map(|mut r| {
+            let name = r.pop().flatten().unwrap_or_default();
+            (r.pop().flatten().unwrap_or_default(), name)
+        })
+        .collect();
+    let number = |s: &str| s.trim().parse::<i64>().unwrap_or(i64::MAX);
+    let mut rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|(node, e)| {
+            let get = |h: &str| e.get(h).unwrap_or("").to_string();
+            let qu = get("Queue");
+            vec![
+                qu.clone(),
+                names.get(&qu).cloned().unwrap_or_default(),
+                get("Position"),
+                get("CallerIDNum"),
+                get("CallerIDName"),
+                get("Wait"),
+                get("Channel"),
+                get("Uniqueid"),
+                node.clone(),
+            ]
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (number(&a[0]), number(&a[2]), &a[8]).cmp(&(number(&b[0]), number(&b[2]), &b[8]))
+    });
+    let mut table = Table::new(CALLER_COLUMNS.iter().map(|c| c.to_string()).collect());
+    table.rows = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(Some).collect())
+        .collect();
+    Ok(partial(Output::Table(table), missing))
 }
 
 /// A queue member's `Status` (an Asterisk device state) as a word.

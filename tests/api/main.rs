@@ -28,3 +28,4 @@ mod objects3;
 mod recordings;
 mod transport;
 mod validation;
+mod widget;

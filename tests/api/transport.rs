@@ -174,10 +174,10 @@ backend_tests! {
         ctx.req().p("reqtype", "RESPONSEPATH").get().await.is_too_bad();
         let r = ctx.req().p("reqtype", "responsepath").p("key", &ctx.admin).get().await;
         r.is_error("parameter 'uniqueid' (or a 'start' date) is required");
-        // Served upstream but not here yet: still behind the key.
-        ctx.info(&ctx.rw, Some("BETA"), "queuecallers").get().await.is_too_bad();
-        let r = ctx.info(&ctx.admin, None, "queuecallers").get().await;
-        r.is_error("INFO queuecallers is not implemented by this server");
+        // Served upstream but not here: still behind the key, and said so.
+        let getlast = |key: &str| ctx.req().p("reqtype", "RESPONSEPATH").p("action", "GETLAST").p("id", "19").p("key", key);
+        getlast("bad").get().await.is_too_bad();
+        getlast(&ctx.admin).get().await.is_error_starting("RESPONSEPATH action=GETLAST (the latest result of a configured response path");
         let r = ctx.info(&ctx.admin, None, "nonsense").get().await;
         r.is_error("parameter 'info': unknown info type 'nonsense'");
         ctx.req().p("reqtype", "INFO").p("key", &ctx.admin).get().await.is_error("parameter 'info' is required");

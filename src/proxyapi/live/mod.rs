@@ -28,7 +28,7 @@ pub use channels::{channels, hangup, transfer};
 pub use dial::dial;
 pub use dnd::dnd;
 pub use queue::{agent, queue};
-pub(crate) use queue::{members, on_every_node, tenant_queue, tenant_queue_by_param};
+pub(crate) use queue::{members, on_every_node, queue_events, tenant_queue, tenant_queue_by_param};
 
 /// Live data plus the nodes that did not answer.
 pub(crate) fn partial(out: Output, missing: Vec<String>) -> Output {

@@ -155,6 +155,17 @@ pub(crate) async fn members(
     t: &TenantRef,
     queue: Option<&str>,
 ) -> ApiResult<(Vec<(String, crate::ami::Message)>, Vec<String>)> {
+    queue_events(state, t, queue, "QueueMember").await
+}
+
+/// The `event` items (QueueMember, QueueEntry) of QueueStatus on the tenant's nodes, only of
+/// the tenant's queues: (node, event), and the nodes that did not answer.
+pub(crate) async fn queue_events(
+    state: &AppState,
+    t: &TenantRef,
+    queue: Option<&str>,
+    event: &str,
+) -> ApiResult<(Vec<(String, crate::ami::Message)>, Vec<String>)> {
     let own: Vec<String> = qu_queues::Entity::find()
         .filter(qu_queues::Column::QuTeId.eq(t.id))
         .all(&state.db.conn)
@@ -172,7 +183,7 @@ pub(crate) async fn members(
     for (node, resp) in answers.ok {
         for e in resp.events {
             let mine = own.iter().any(|q| Some(q.as_str()) == e.get("Queue"));
-            if e.event() == Some("QueueMember") && mine {
+            if e.event() == Some(event) && mine {
                 out.push((node.name.clone(), e));
             }
         }

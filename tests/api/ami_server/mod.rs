@@ -116,15 +116,32 @@ pub struct QueueMember {
     pub last_call: u64,
 }
 
+/// A caller waiting in a queue (app_queue's `QueueEntry`, in the order of its position).
+#[derive(Debug, Clone, Default)]
+pub struct QueueCaller {
+    pub channel: String,
+    pub uniqueid: String,
+    pub caller_id_num: String,
+    pub caller_id_name: String,
+    pub connected_num: String,
+    pub connected_name: String,
+    /// When the caller entered the queue (unix seconds): `Wait` is counted from it.
+    pub since: u64,
+    pub priority: i32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Queue {
     pub strategy: String,
     pub members: Vec<QueueMember>,
+    /// Callers counted without details (QueueSummary, QueueParams `Calls`), beyond `entries`.
     pub callers: u32,
     /// `servicelevel` of queues.conf (seconds; 0 when unset, as Asterisk reports it).
     pub service_level: u32,
     /// The longest wait of a caller now in the queue (QueueSummary `LongestHoldTime`).
     pub longest_hold_time: u64,
+    /// Waiting callers, first in line first.
+    pub entries: Vec<QueueCaller>,
 }
 
 impl Default for Queue {
@@ -135,7 +152,15 @@ impl Default for Queue {
             callers: 0,
             service_level: 0,
             longest_hold_time: 0,
+            entries: Vec::new(),
         }
+    }
+}
+
+impl Queue {
+    /// The callers app_queue counts (`Calls` / `Callers`).
+    fn calls(&self) -> usize {
+        self.callers as usize + self.entries.len()
     }
 }
 
@@ -1417,7 +1442,7 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                 items.push((
                     "QueueParams",
                     hdrs![
-                        "Queue" => name, "Max" => 0, "Strategy" => q.strategy, "Calls" => q.callers,
+                        "Queue" => name, "Max" => 0, "Strategy" => q.strategy, "Calls" => q.calls(),
                         "Holdtime" => 0, "TalkTime" => 0, "Completed" => 0, "Abandoned" => 0,
                         "ServiceLevel" => q.service_level, "ServicelevelPerf" => "0.0", "ServicelevelPerf2" => "0.0",
                         "Weight" => 0,
@@ -1434,6 +1459,20 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                             "InCall" => u8::from(mem.in_call), "Status" => mem.status,
                             "Paused" => u8::from(mem.paused), "PausedReason" => mem.paused_reason,
                             "Wrapuptime" => 0,
+                        ],
+                    ));
+                }
+                // app_queue lists the waiting callers after the members, positions from 1.
+                let now = now_secs();
+                for (i, c) in q.entries.iter().enumerate() {
+                    items.push((
+                        "QueueEntry",
+                        hdrs![
+                            "Queue" => name, "Position" => i + 1, "Channel" => c.channel,
+                            "Uniqueid" => c.uniqueid, "CallerIDNum" => c.caller_id_num,
+                            "CallerIDName" => c.caller_id_name, "ConnectedLineNum" => c.connected_num,
+                            "ConnectedLineName" => c.connected_name,
+                            "Wait" => now.saturating_sub(c.since), "Priority" => c.priority,
                         ],
                     ));
                 }
@@ -1458,7 +1497,7 @@ fn queue_action(st: &mut State, m: &Message, action: &str, w: &mut Writer) {
                     let available = logged_in.iter().filter(|m| !m.paused && matches!(m.status, 0 | 1)).count();
                     hdrs![
                         "Queue" => name, "LoggedIn" => logged_in.len(), "Available" => available,
-                        "Callers" => q.callers, "HoldTime" => 0, "TalkTime" => 0, "LongestHoldTime" => q.longest_hold_time,
+                        "Callers" => q.calls(), "HoldTime" => 0, "TalkTime" => 0, "LongestHoldTime" => q.longest_hold_time,
                     ]
                 })
                 .collect();
