@@ -61,7 +61,9 @@
   }
 
   function failure(data) {
-    if (data === null) return "no answer from the server";
+    // An auth failure is upstream's plain text in every format, which a script tag cannot
+    // read: it looks like no answer.
+    if (data === null) return "no answer: the server is unreachable or refused the token (expired, or another tenant's)";
     if (data && data.Response === "Error") return data.Message || "error";
     return "";
   }
