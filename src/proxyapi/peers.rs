@@ -240,13 +240,24 @@ pub async fn blfs(state: &AppState, caller: &Caller) -> ApiResult<Output> {
 
 // ----- REBOOT / UNREGISTER -----
 
-/// The devices `peer` names: one of the tenant's PJSIP extensions, or `ALL` of them.
+/// The devices `peer` names: one of the tenant's PJSIP extensions (by number, by device name
+/// `<number>-<CODE>`, or by the device name its row holds), or `ALL` of them. A deleted
+/// extension is no longer the tenant's: its delete unregistered it on every node.
 async fn peer_target(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Option<String>> {
     let peer = p.required("peer")?.trim();
     if peer.eq_ignore_ascii_case("all") {
         return Ok(None);
     }
-    let ext = extension(state, t, "peer", peer).await?;
+    // A stored device name decides first (rows named before names were the server's).
+    let stored = ex_extensions::Entity::find()
+        .filter(ex_extensions::Column::ExTeId.eq(t.id))
+        .filter(ex_extensions::Column::ExUsername.eq(peer))
+        .one(&state.db.conn)
+        .await?;
+    let ext = match stored {
+        Some(ext) => ext,
+        None => extension(state, t, "peer", peer).await?,
+    };
     if ext.ex_tech != "PJSIP" {
         return Err(ApiError::invalid(format!(
             "parameter 'peer': extension {} is {}; only PJSIP devices can be reached",

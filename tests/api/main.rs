@@ -15,6 +15,7 @@ mod cdr;
 mod cluster;
 mod cluster_calls;
 mod cluster_live;
+mod cluster_unregister;
 mod durability;
 mod edge;
 mod formats;
