@@ -117,6 +117,40 @@ backend_tests! {
         sb.stop().await;
     }
 
+    /// UNREGISTER reaches a node that does not answer through the outbox: it drops the
+    /// contacts when it is back (a named peer registered on no answering node is then no error).
+    async fn unregister_reaches_a_node_that_was_down_when_it_returns(ctx) {
+        let (servers, sb) = two_nodes(ctx).await;
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        ctx.ext(&ctx.a, "101", json!({})).await;
+        ctx.ext(&ctx.b, "100", json!({})).await;
+        servers[0].state().contacts.push(contact("101-ACME", "192.0.2.9"));
+        {
+            let mut st = servers[1].state();
+            for aor in ["100-ACME", "100-BETA", "101-ACME"] {
+                st.contacts.push(contact(aor, "192.0.2.7"));
+            }
+        }
+        all_delivered(ctx).await;
+        servers[1].go_away().await;
+        sb.wait_down("n2").await;
+        let live = |key: &str| live(ctx, &sb, key, "ACME", "UNREGISTER");
+        let before = ctx.count("ob_outbox").await;
+        refused(&live(&ctx.ro).p("peer", "ALL").get().await, "UNREGISTER");
+        assert_eq!(ctx.count("ob_outbox").await, before, "a read-only key records nothing");
+        live(&ctx.rw).p("peer", "100").get().await.is_plain("OKNote: no answer from node(s) n2\n");
+        servers[1].come_back().await;
+        wait_for("100-ACME unregistered on n2", || aors(&servers[1]) == ["100-BETA", "101-ACME"]).await;
+        servers[1].go_away().await;
+        sb.wait_down("n2").await;
+        live(&ctx.rw).p("peer", "ALL").get().await.is_plain("OKNote: no answer from node(s) n2\n");
+        assert!(aors(&servers[0]).is_empty());
+        servers[1].come_back().await;
+        wait_for("ACME unregistered on n2", || aors(&servers[1]) == ["100-BETA"]).await;
+        all_delivered(ctx).await;
+        sb.stop().await;
+    }
+
     /// A device stored under a name the server did not write (rows from before names were the
     /// server's) is reached by that name too.
     async fn unregister_reaches_a_device_by_its_stored_name(ctx) {
