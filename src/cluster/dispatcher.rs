@@ -7,12 +7,13 @@
 //! actions are idempotent refreshes, so "at least once" is acceptable — and for the same
 //! reason an action whose outcome is unknown (link dropped, timeout) is retried.
 
-use super::outbox::{DONE, FAILED, PENDING};
+use super::live;
+use super::outbox::{self, DONE, FAILED, PENDING};
 use super::registry::{Cluster, Node};
 use crate::ami::{Action, AmiError};
 use crate::error::{internal, ApiResult};
 use entity::{no_nodes, ob_outbox, od_deliveries};
-use futures_util::future::join_all;
+use futures_util::future::{join_all, BoxFuture};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use std::sync::atomic::Ordering;
@@ -68,11 +69,15 @@ async fn deliver_all(cluster: &Cluster, node: &Node) -> ApiResult<()> {
         let mut undelivered: Option<(Vec<i32>, String)> = None;
         for item in items {
             let name = item.action.name().to_string();
-            match node
-                .client
-                .send_with_timeout(item.action, cluster.settings.action_timeout)
-                .await
-            {
+            let sent = match EXPANDED.iter().find(|(n, _)| *n == name) {
+                Some((_, expand)) => expand(cluster, node, &item.action).await,
+                None => node
+                    .client
+                    .send_with_timeout(item.action, cluster.settings.action_timeout)
+                    .await
+                    .map(drop),
+            };
+            match sent {
                 Ok(_) => done.extend(item.covers),
                 Err(AmiError::Refused(msg)) if nothing_to_do(&name, &msg) => {
                     done.extend(item.covers)
@@ -92,6 +97,57 @@ async fn deliver_all(cluster: &Cluster, node: &Node) -> ApiResult<()> {
         if stop || !take_lease(cluster, node.id).await? {
             return Ok(());
         }
+    }
+}
+
+/// An outbox action the dispatcher carries out as several AMI actions, decided on the node at
+/// delivery. `Ok` is done, `Refused` failed (retried on reconnect), any other error leaves it
+/// pending: an expansion must be safe to run again from the start.
+type Expander =
+    for<'a> fn(&'a Cluster, &'a Node, &'a Action) -> BoxFuture<'a, Result<(), AmiError>>;
+
+/// The expanded actions, by stored name. Other expansions add a line here.
+static EXPANDED: &[(&str, Expander)] = &[(outbox::UNREGISTER_AOR, |c, n, a| {
+    Box::pin(unregister_aor(c, n, a))
+})];
+
+/// [`outbox::UNREGISTER_AOR`]: `DBDel` of each contact of the AOR the node lists (Asterisk
+/// keeps them in AstDB `registrar/contact/<aor>;@<hash>`; `DBDelTree` cannot match that
+/// prefix). Done when the node lists none left; an AOR without contacts is done at once.
+async fn unregister_aor(cluster: &Cluster, node: &Node, action: &Action) -> Result<(), AmiError> {
+    let aor = action.get("Aor").unwrap_or("").trim();
+    if aor.is_empty() {
+        return Err(AmiError::Refused(format!(
+            "{} without an Aor",
+            outbox::UNREGISTER_AOR
+        )));
+    }
+    let ids = live::aor_contacts(cluster, node, aor).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for id in ids {
+        let del = Action::new("DBDel")
+            .header("Family", "registrar/contact")
+            .header("Key", id);
+        match node
+            .client
+            .send_with_timeout(del, cluster.settings.action_timeout)
+            .await
+        {
+            // A refusal is a contact gone meanwhile (expired); the listing below tells.
+            Ok(_) | Err(AmiError::Refused(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let left = live::aor_contacts(cluster, node, aor).await?;
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(AmiError::Refused(format!(
+            "{} contact(s) of {aor} still registered",
+            left.len()
+        )))
     }
 }
 

@@ -85,6 +85,41 @@ pub async fn contacts(cluster: &Cluster, nodes: &[Node]) -> Answers {
     answers
 }
 
+/// The AOR of a contact id (`ObjectName` of a `ContactList` event, the AstDB key under
+/// `registrar/contact`): `103-ACME;@5f2c…` → `103-ACME`.
+pub fn contact_aor(object_name: &str) -> &str {
+    object_name
+        .split_once(";@")
+        .map_or(object_name, |(aor, _)| aor)
+}
+
+/// The ids of the contacts of `aor` registered on one node (none is an empty list).
+pub async fn aor_contacts(
+    cluster: &Cluster,
+    node: &Node,
+    aor: &str,
+) -> Result<Vec<String>, AmiError> {
+    let asked = node
+        .client
+        .send_with_timeout(
+            Action::new("PJSIPShowContacts"),
+            cluster.settings.action_timeout,
+        )
+        .await;
+    let resp = match asked {
+        Ok(resp) => resp,
+        Err(AmiError::Refused(msg)) if msg == NO_CONTACTS => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(resp
+        .events
+        .iter()
+        .filter_map(|e| e.get("ObjectName"))
+        .filter(|id| contact_aor(id) == aor)
+        .map(str::to_string)
+        .collect())
+}
+
 /// Whether a `ContactList` event is a contact the node reached at its last qualify.
 pub fn reachable(contact: &Message) -> bool {
     let s = contact.get("Status").unwrap_or("");
@@ -150,5 +185,7 @@ mod tests {
     #[test]
     fn channel_devices() {
         assert_eq!(channel_device("PJSIP/103-ACME-00000001"), "PJSIP/103-ACME");
+        assert_eq!(contact_aor("103-ACME;@5f2c0a"), "103-ACME");
+        assert_eq!(contact_aor("103-ACME"), "103-ACME");
     }
 }

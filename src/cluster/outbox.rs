@@ -49,6 +49,17 @@ pub fn dnd_action(username: &str, on: bool) -> NodeAction {
     }
 }
 
+/// The stored name of [`unregister_action`]. It is no AMI action (the `:` keeps it from ever
+/// naming one): the dispatcher expands it at delivery, because a contact's AstDB key
+/// (`<aor>;@<hash>`) is known only to the node.
+pub const UNREGISTER_AOR: &str = "sb:UnregisterAor";
+
+/// Drop every registered contact of a PJSIP AOR on a node (a device that no longer exists
+/// keeps its registration in AstDB otherwise). Delivered by the dispatcher's expansion table.
+pub fn unregister_action(aor: &str) -> NodeAction {
+    NodeAction::new(format!("unregister:{aor}"), UNREGISTER_AOR, &[("Aor", aor)])
+}
+
 /// Queue, for a node newly serving tenants, the AstDB DND entry of every extension in DND that
 /// the node serves, or of `tenant` only (the other nodes got theirs when DND was set).
 pub async fn seed_dnd(

@@ -2,9 +2,11 @@
 //! listed cause no action. Config itself reaches Asterisk through the realtime tables; these
 //! actions only make nodes drop what they cached (and carry live state such as DND).
 
-use super::{Row, WriteCx};
+use super::{engine, Row, WriteCx};
 use crate::cluster::outbox::{self, NodeAction};
 use crate::error::ApiResult;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::DatabaseTransaction;
 
 /// What a write of one object asks of the nodes, from the row before and after the write
 /// (either may be absent: add has no `before`, delete no `after`).
@@ -26,6 +28,32 @@ pub static ON_WRITE: &[(&str, Mapper)] = &[
 pub async fn record(cx: &WriteCx<'_>) -> ApiResult<()> {
     let actions = actions(cx);
     outbox::record(cx.txn, cx.tenant.as_ref().map(|t| t.id), &actions).await
+}
+
+/// A tenant deleted with `cascade=yes` removes its rows without a write per row; the nodes
+/// are told what deleting each row would tell them (its devices unregistered, caches expired,
+/// DND cleared, queues reloaded). Call it in the delete's transaction, before the rows go.
+pub async fn record_tenant_delete(txn: &DatabaseTransaction, te_id: i32) -> ApiResult<()> {
+    let mut out: Vec<NodeAction> = Vec::new();
+    let mut keys = std::collections::HashSet::new();
+    for (name, map) in ON_WRITE {
+        let Some(obj) = super::REGISTRY.iter().find(|o| o.name == *name) else {
+            continue;
+        };
+        let Some(col) = obj.tenant_col else {
+            continue;
+        };
+        let mut q = engine::select(obj, &engine::Scope::All);
+        q.and_where(Expr::col(col).eq(te_id));
+        for row in engine::fetch_rows(txn, obj, &q).await? {
+            for a in map(Some(&row), None) {
+                if keys.insert(a.key.clone()) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    outbox::record(txn, Some(te_id), &out).await
 }
 
 /// The node actions of one write, deduplicated (the same refresh asked twice is sent once).
@@ -79,13 +107,19 @@ fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
             _ => {}
         }
     }
-    // DND lives in AstDB on every node (family DND, key = device username), so a renamed
-    // device (a new number) moves its key.
-    let dnd = |r: Option<&Row>| r.and_then(|r| r.get("ex_dnd")) == Some("on");
     fn user(r: Option<&Row>) -> &str {
         r.and_then(|r| r.get("ex_username")).unwrap_or_default()
     }
     let renamed = after.is_some() && user(before) != user(after);
+    // A PJSIP device that goes (deleted, renamed, made chan_sip) keeps its registration in the
+    // nodes' AstDB, which outlives its realtime rows: drop its contacts on every node.
+    let pjsip = |r: Option<&Row>| r.and_then(|r| r.get("ex_tech")) == Some("PJSIP");
+    if pjsip(before) && !user(before).is_empty() && (!pjsip(after) || renamed) {
+        out.push(outbox::unregister_action(user(before)));
+    }
+    // DND lives in AstDB on every node (family DND, key = device username), so a renamed
+    // device (a new number) moves its key.
+    let dnd = |r: Option<&Row>| r.and_then(|r| r.get("ex_dnd")) == Some("on");
     if dnd(before) && (after.is_none() || renamed) {
         out.push(outbox::dnd_action(user(before), false));
     }

@@ -137,6 +137,8 @@ impl Behavior for TenantBehavior {
                     owned.join(", ")
                 )));
             }
+            // While the rows (and the tenant's node pins) are still there.
+            super::on_write::record_tenant_delete(cx.txn, id).await?;
             crate::objects::extension::drop_tenant_realtime(cx.txn, id).await?;
             // Stored files (media, voicemail, faxes) go after the commit.
             crate::files::release_tenant(cx.txn, id).await?;

@@ -7,6 +7,7 @@ use super::live::{ami_error, connected, extension, partial, send_to, writer};
 use crate::ami::{Action, AmiError, HeaderValue, Message};
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::live::{ask_all, nodes_for, reachable, Answers};
+use crate::cluster::outbox;
 use crate::device::Visible;
 use crate::error::{ApiError, ApiResult};
 use crate::proxyapi::params::Params;
@@ -240,13 +241,24 @@ pub async fn blfs(state: &AppState, caller: &Caller) -> ApiResult<Output> {
 
 // ----- REBOOT / UNREGISTER -----
 
-/// The devices `peer` names: one of the tenant's PJSIP extensions, or `ALL` of them.
+/// The devices `peer` names: one of the tenant's PJSIP extensions (by number, by device name
+/// `<number>-<CODE>`, or by the device name its row holds), or `ALL` of them. A deleted
+/// extension is no longer the tenant's: its delete unregistered it on every node.
 async fn peer_target(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<Option<String>> {
     let peer = p.required("peer")?.trim();
     if peer.eq_ignore_ascii_case("all") {
         return Ok(None);
     }
-    let ext = extension(state, t, "peer", peer).await?;
+    // A stored device name decides first (rows named before names were the server's).
+    let stored = ex_extensions::Entity::find()
+        .filter(ex_extensions::Column::ExTeId.eq(t.id))
+        .filter(ex_extensions::Column::ExUsername.eq(peer))
+        .one(&state.db.conn)
+        .await?;
+    let ext = match stored {
+        Some(ext) => ext,
+        None => extension(state, t, "peer", peer).await?,
+    };
     if ext.ex_tech != "PJSIP" {
         return Err(ApiError::invalid(format!(
             "parameter 'peer': extension {} is {}; only PJSIP devices can be reached",
@@ -258,7 +270,8 @@ async fn peer_target(state: &AppState, t: &TenantRef, p: &Params) -> ApiResult<O
 
 /// REBOOT (`PJSIPNotify` with `Event: check-sync` to each registered device) and UNREGISTER
 /// (drop the device's registered contacts, which Asterisk keeps in AstDB under
-/// `registrar/contact`; the phone registers again at its next refresh). `PJSIPUnregister` is
+/// `registrar/contact`; the phone registers again at its next refresh; a node that does not
+/// answer does it when it is back). `PJSIPUnregister` is
 /// not used: it only stops Asterisk's own outbound registrations.
 pub async fn reboot_or_unregister(
     state: &AppState,
@@ -283,10 +296,13 @@ pub async fn reboot_or_unregister(
         })
         .filter(|(_, c)| !reboot || reachable(c))
         .collect();
-    if let (Some(dev), true) = (&target, found.is_empty()) {
+    if let (Some(dev), true) = (&target, found.is_empty() && (reboot || missing.is_empty())) {
         return Err(ApiError::NotFound(format!(
             "parameter 'peer': {dev} is not registered on any node"
         )));
+    }
+    if !reboot && !missing.is_empty() {
+        unregister_later(state, t, &nodes, &missing, target.as_deref()).await?;
     }
     let mut sent: Vec<(String, String)> = Vec::new();
     for (node, c) in &found {
@@ -308,6 +324,41 @@ pub async fn reboot_or_unregister(
         sent.push((node.clone(), endpoint));
     }
     Ok(partial(Output::Text("OK".into()), missing))
+}
+
+/// UNREGISTER on the nodes that did not answer goes through the outbox, as an extension
+/// delete does: such a node drops the device's contacts when it is back.
+async fn unregister_later(
+    state: &AppState,
+    t: &TenantRef,
+    nodes: &[crate::cluster::Node],
+    missing: &[String],
+    device: Option<&str>,
+) -> ApiResult<()> {
+    let devices: Vec<String> = match device {
+        Some(d) => vec![d.to_string()],
+        None => ex_extensions::Entity::find()
+            .filter(ex_extensions::Column::ExTeId.eq(t.id))
+            .filter(ex_extensions::Column::ExTech.eq("PJSIP"))
+            .all(&state.db.conn)
+            .await?
+            .into_iter()
+            .map(|x| x.ex_username)
+            .collect(),
+    };
+    let actions: Vec<_> = devices
+        .iter()
+        .map(|d| outbox::unregister_action(d))
+        .collect();
+    let ids: Vec<i32> = nodes
+        .iter()
+        .filter(|n| missing.contains(&n.name))
+        .map(|n| n.id)
+        .collect();
+    let txn = state.db.begin_write().await?;
+    outbox::record_to(&*txn, Some(t.id), &ids, &actions).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 // ----- SMS -----

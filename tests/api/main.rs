@@ -16,6 +16,7 @@ mod clients;
 mod cluster;
 mod cluster_calls;
 mod cluster_live;
+mod cluster_unregister;
 mod durability;
 mod edge;
 mod formats;
