@@ -66,7 +66,7 @@ pub async fn prepare(db: &Db, bind: &str) -> Result<(), ApiError> {
     println!("  curl '{url}?reqtype=MANAGEDB&object=extension&action=list&tenant={CODE}&format=json&key={rw}'");
     println!("  curl '{url}' -d reqtype=MANAGEDB -d object=did -d action=add -d tenant={CODE} -d key={rw} --data-urlencode 'jsondata={{\"di_number\":\"5550199\",\"di_comment\":\"new line\"}}'");
     println!("  curl '{url}?reqtype=INFO&info=tenants&format=json&key={admin}'");
-    println!("  curl '{url}?reqtype=HELP'\n");
+    println!("  curl '{url}?reqtype=HELP&key={ro}'\n");
     Ok(())
 }
 

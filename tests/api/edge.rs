@@ -377,3 +377,77 @@ fn serve_checks_the_data_directory_at_start() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve --demo` prints keys and curl lines a newcomer pastes at once: every GET line answers
+/// with data, none with the auth failure or an error.
+#[actix_rt::test]
+async fn the_demo_curl_lines_answer() {
+    let dir = std::env::temp_dir().join(format!("switchboard-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args([
+            "serve",
+            "--demo",
+            "--no-agi",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.join("demo.db").display()),
+        )
+        .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lines come before the server listens; read until the last one.
+    let mut out = String::new();
+    {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        while let Some(Ok(line)) = lines.next() {
+            out.push_str(&line);
+            out.push('\n');
+            if line.contains("reqtype=HELP") {
+                break;
+            }
+        }
+    }
+    let client = awc::Client::default();
+    for _ in 0..100 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let gets: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("curl '"))
+        .filter(|l| !l.contains(" -d "))
+        .filter_map(|l| l.strip_suffix('\''))
+        .collect();
+    assert_eq!(gets.len(), 4, "{out}");
+    for url in gets {
+        let body = client.get(url).send().await.unwrap().body().await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        let refused = text.starts_with("Too bad")
+            || text.starts_with("Error")
+            || text.starts_with("{\"Response\":\"Error\"");
+        assert!(!text.is_empty() && !refused, "{url}: {text}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
