@@ -16,7 +16,7 @@ impl AppState {
         subscribe(&cluster);
         AppState {
             keys: KeyStore::new(db.conn.clone()),
-            help: help::text(),
+            help: help::text(&crate::proxyapi::access_help()),
             cluster,
             logins: Default::default(),
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
@@ -302,6 +302,10 @@ async fn dispatch(
             "widget token refused: not one of the status page's reads"
         );
         return Err(e);
+    }
+    // The table's refusals, before the handler looks anything up.
+    if let Err(e) = crate::proxyapi::access::check(entry.name, &entry.access, &caller, p) {
+        return entry.refused(e);
     }
     let request = crate::proxyapi::Request {
         state,

@@ -13,9 +13,6 @@ use entity::cp_campaigns as cp;
 pub async fn handle(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     let action = p.word("action").unwrap_or_else(|| "list".into());
     let t = caller.require_tenant("CAMPAIGN")?;
-    if !matches!(action.as_str(), "list" | "get" | "numbers") {
-        caller.require_write(&format!("CAMPAIGN {action}"))?;
-    }
     let db = &state.db;
     match action.as_str() {
         "add" => add(state, t, p).await,

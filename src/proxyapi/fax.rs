@@ -31,7 +31,6 @@ fn tenant(caller: &Caller) -> ApiResult<&TenantRef> {
 }
 
 async fn send(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    caller.require_write("FAX send")?;
     let t = tenant(caller)?;
     let upload = p.files.get("filename").ok_or_else(|| {
         ApiError::invalid("parameter 'filename' (a PDF or TIFF file) is required")

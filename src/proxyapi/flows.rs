@@ -2,7 +2,6 @@
 //! every change reaches the tenant's nodes through the outbox in the same transaction (see
 //! [`crate::cluster::flows`] for what a flow is on a node).
 
-use super::live::writer;
 use crate::ami::HeaderValue;
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::{flows, outbox};
@@ -130,7 +129,7 @@ async fn find(
 /// SETFLOW: `number`, `state` (INUSE, NOT_INUSE, UNAVAILABLE, RINGING), optional `value`
 /// (kept when absent). Creates the flow on first use.
 pub async fn set(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "SETFLOW")?;
+    let t = caller.require_tenant("SETFLOW")?;
     let number = flow_number(p.required("number")?)?;
     let wanted = p.required("state")?.trim().to_ascii_uppercase();
     if !flows::STATES.contains(&wanted.as_str()) {

@@ -6,7 +6,8 @@ use serde_json::json;
 
 const TEMPLATE: &str = include_str!("../../templates/help.txt.hbs");
 
-pub fn text() -> String {
+/// `access`: a line per reqtype, who may call it and what writes (`proxyapi::access_help`).
+pub fn text(access: &[String]) -> String {
     let objects: Vec<_> = REGISTRY
         .iter()
         .map(|o| {
@@ -21,7 +22,7 @@ pub fn text() -> String {
     hb.register_escape_fn(handlebars::no_escape);
     hb.render_template(
         TEMPLATE,
-        &json!({ "version": env!("CARGO_PKG_VERSION"), "objects": objects, "settings": crate::settings::help_rows() }),
+        &json!({ "version": env!("CARGO_PKG_VERSION"), "objects": objects, "settings": crate::settings::help_rows(), "access": access }),
     )
     .unwrap_or_else(|e| format!("reqtype - Request type\n(help template error: {e})\n"))
 }

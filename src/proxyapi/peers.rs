@@ -3,7 +3,7 @@
 //! `<number>-<TENANT>` (spec §6), and only variables named `<TENANT>-…` (globals or on its own
 //! channels).
 
-use super::live::{ami_error, connected, extension, partial, send_to, writer};
+use super::live::{ami_error, connected, extension, partial, send_to};
 use crate::ami::{Action, AmiError, HeaderValue, Message};
 use crate::auth::{Caller, TenantRef};
 use crate::cluster::live::{ask_all, nodes_for, reachable, Answers};
@@ -280,7 +280,7 @@ pub async fn reboot_or_unregister(
     reboot: bool,
 ) -> ApiResult<Output> {
     let what = if reboot { "REBOOT" } else { "UNREGISTER" };
-    let t = writer(caller, what)?;
+    let t = caller.require_tenant(what)?;
     let target = peer_target(state, t, p).await?;
     // Every node is asked (one that does not answer is named); at least one must be up.
     let nodes = nodes_for(&state.cluster, Some(t.id)).await?;
@@ -370,7 +370,7 @@ const SMS_MAX: usize = 1000;
 /// node where the recipient is registered). The body travels base64-encoded, so line breaks
 /// and any UTF-8 text are safe in the AMI header.
 pub async fn sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "SMS")?;
+    let t = caller.require_tenant("SMS")?;
     let from = extension(state, t, "from", p.required("from")?).await?;
     let to = extension(state, t, "to", p.required("to")?).await?;
     for (name, ext) in [("from", &from), ("to", &to)] {

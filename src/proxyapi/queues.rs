@@ -3,7 +3,7 @@
 
 use super::live::{
     device, extension, members, on_every_node, partial, queue_events, send_to, tenant_queue,
-    tenant_queue_by_param, writer,
+    tenant_queue_by_param,
 };
 use crate::ami::Action;
 use crate::auth::Caller;
@@ -57,7 +57,7 @@ pub async fn log(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
 /// AGENT action=del: take the extension out of one of the tenant's queues (`queue` = id) or
 /// of all of them (`queue` absent or ALL), on every node where it is a member.
 pub async fn agent_del(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "AGENT del")?;
+    let t = caller.require_tenant("AGENT del")?;
     let ext = extension(state, t, "extension", p.required("extension")?).await?;
     let iface = device(&ext, "extension")?;
     let queue = match p.get("queue").map(str::trim) {
@@ -93,7 +93,7 @@ pub async fn agent_del(state: &AppState, caller: &Caller, p: &Params) -> ApiResu
 /// QUEUERESET: reset the statistics of one of the tenant's queues (`number` or `id`) on every
 /// node of the tenant.
 pub async fn reset(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "QUEUERESET")?;
+    let t = caller.require_tenant("QUEUERESET")?;
     let queue = tenant_queue(state, t, p).await?.qu_id.to_string();
     let missing = on_every_node(state, t, || {
         Action::new("QueueReset").header("Queue", queue.clone())

@@ -7,6 +7,7 @@ mod common;
 mod ami_server;
 mod cluster_harness;
 
+mod access;
 mod account;
 mod agi;
 mod ami_client;

@@ -300,7 +300,6 @@ pub async fn authtoken(state: &AppState, caller: &Caller, params: &Params) -> Ap
             "parameter 'action': '{action}' is not one of generate, reset"
         )));
     }
-    caller.require_write(&format!("AUTHTOKEN {action}"))?;
     let user = params.required("user")?.trim();
     let login = find_login(&state.db.conn, caller, user, false)
         .await?

@@ -35,7 +35,6 @@ pub async fn virtualext(
             "parameter 'action': '{action}' is not one of list, join, leave, setpin"
         )));
     }
-    caller.require_write(&format!("VIRTUALEXT {action}"))?;
     let txn = db.begin_write().await?;
     let virt = find_extension(&*txn, t, params, "number").await?;
     if virt.tech != "VIRTUAL" {

@@ -18,10 +18,6 @@ pub async fn voicemail(state: &AppState, caller: &Caller, params: &Params) -> Ap
     let db = &state.db;
     let spool = state.config.voicemail_dir();
     let action = params.word("action").unwrap_or_else(|| "list".into());
-    let writes = matches!(action.as_str(), "delete" | "markread" | "markunread");
-    if writes {
-        caller.require_write(&format!("VOICEMAIL {action}"))?;
-    }
     let mailbox = || async { find_box(db, caller, params.required("mailbox")?, "mailbox").await };
     match action.as_str() {
         "list" => {

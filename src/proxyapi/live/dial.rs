@@ -6,16 +6,24 @@ use super::*;
 /// read `ID` without checking `Response` first. The auth failure stays the upstream text.
 pub async fn dial(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
     match originate(state, caller, p).await {
-        Err(e) if !matches!(e, ApiError::Auth) => Ok(Output::Reply {
+        Err(e) => refused(e),
+        ok => ok,
+    }
+}
+
+/// A DIAL error in DIAL's answer shape (the reqtype table's refusals too).
+pub fn refused(e: ApiError) -> ApiResult<Output> {
+    match e {
+        ApiError::Auth => Err(e),
+        e => Ok(Output::Reply {
             plain: format!("{}\n", e.line()),
             json: json!({ "Response": "Error", "Message": e.to_string(), "ID": "" }),
         }),
-        other => other,
     }
 }
 
 async fn originate(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Output> {
-    let t = writer(caller, "DIAL")?;
+    let t = caller.require_tenant("DIAL")?;
     let mut source = p
         .get("source")
         .or(p.get("exten"))

@@ -12,7 +12,6 @@ pub async fn dnd(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
             value: Some(ext.ex_dnd),
         }),
         "set" => {
-            writer(caller, "DND set")?;
             let on = p.flag("value");
             // The row and the AstDB update of every node commit together (the outbox).
             let txn = state.db.begin_write().await?;

@@ -50,7 +50,6 @@ pub async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
     let qname = qrow.qu_id.to_string();
     match action.as_str() {
         "add" | "del" => {
-            writer(caller, &format!("QUEUE {action}"))?;
             let ext = extension(state, t, "extension", p.required("extension")?).await?;
             let iface = device(&ext, "extension")?;
             let penalty = match p.get("penalty") {
@@ -78,7 +77,6 @@ pub async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
             Ok(partial(Output::Text("OK".into()), missing))
         }
         "clean" => {
-            writer(caller, "QUEUE clean")?;
             let (members, missing) = members(state, t, Some(&qname)).await?;
             for (node, m) in &members {
                 send_to(
@@ -198,7 +196,6 @@ pub async fn agent(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
     let iface = device(&ext, "extension")?;
     match action.as_str() {
         "pause" | "unpause" => {
-            writer(caller, &format!("AGENT {action}"))?;
             let queue = match p.get("queue").map(str::trim) {
                 None | Some("ALL") | Some("all") => None,
                 Some(_) => Some(tenant_queue_by_param(state, t, p).await?),
