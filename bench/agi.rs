@@ -101,6 +101,7 @@ async fn seed(db: &Db) -> i32 {
             port: 5038,
             username: "u",
             secret: "x",
+            timezone: "UTC",
         },
     )
     .await

@@ -105,6 +105,7 @@ async fn main() {
                 port: s.port(),
                 username: USERNAME,
                 secret: SECRET,
+                timezone: "UTC",
             },
         )
         .await
