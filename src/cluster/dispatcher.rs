@@ -42,12 +42,11 @@ struct Item {
 
 async fn drain(cluster: &Cluster, node: &Node) -> ApiResult<()> {
     let db = &cluster.db;
-    let connected = node.is_connected();
-    let was = node.was_connected.swap(connected, Ordering::SeqCst);
-    if !connected {
+    if !node.is_connected() {
         return Ok(());
     }
-    if !was {
+    let logins = node.client.logins();
+    if node.seen_logins.swap(logins, Ordering::SeqCst) != logins {
         retry_failed(cluster, node.id).await?;
     }
     if !has_pending(&db.conn, node.id).await? || !take_lease(cluster, node.id).await? {

@@ -51,8 +51,9 @@ pub struct Node {
     /// What the connection was built from (host, port, user, secret, enabled): a change
     /// re-creates it.
     fingerprint: String,
-    /// Connected at the last dispatcher pass (a reconnect retries failed deliveries).
-    pub(super) was_connected: Arc<std::sync::atomic::AtomicBool>,
+    /// The client's login count at the last dispatcher pass: a new login (a reconnect, even
+    /// one between two passes) retries failed deliveries.
+    pub(super) seen_logins: Arc<std::sync::atomic::AtomicU64>,
     /// Stops this node's event consumer.
     events_stop: CancellationToken,
 }
@@ -273,7 +274,7 @@ impl Cluster {
             name: m.no_name.clone(),
             client,
             fingerprint: fingerprint(m),
-            was_connected: Default::default(),
+            seen_logins: Default::default(),
             events_stop,
         }
     }

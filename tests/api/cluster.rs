@@ -536,6 +536,47 @@ backend_tests! {
         sb.stop().await;
     }
 
+    /// A reconnect retries failed deliveries even when it happens between two dispatcher
+    /// passes (the pass never sees the node down: the client's login count tells).
+    async fn a_quick_reconnect_retries_failed_deliveries(ctx) {
+        let server = AmiServer::start().await;
+        register(ctx, "n1", &server).await;
+        let settings = switchboard::cluster::Settings {
+            outbox_poll: Duration::from_secs(2),
+            backoff_min: Duration::from_millis(5),
+            backoff_max: Duration::from_millis(20),
+            ..Default::default()
+        };
+        let cluster = switchboard::cluster::Cluster::with_settings(ctx.db.clone(), settings);
+        cluster.start();
+        wait_for("n1 connected", || cluster.node("n1").is_some_and(|n| n.is_connected())).await;
+        let client = cluster.node("n1").unwrap().client;
+        server.fail_action("SorceryMemoryCacheExpireObject", "The provided cache does not exist");
+        ctx.ext(&ctx.a, "100", json!({})).await;
+        let failed = || async { outbox::status(&ctx.db.conn).await.unwrap()[0].1.failed };
+        for _ in 0..100 {
+            if failed().await == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(failed().await, 3);
+        // The node works again, drops the link and is back within milliseconds.
+        server.clear_failures();
+        let logins = client.logins();
+        server.go_away().await;
+        server.come_back().await;
+        wait_for("a new login", || client.logins() > logins).await;
+        for _ in 0..100 {
+            if failed().await == 0 && pending(ctx).await == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!((failed().await, pending(ctx).await), (0, 0));
+        cluster.stop();
+    }
+
     async fn countpeers_counts_reachable_contacts_of_existing_devices_and_empty_nodes(ctx) {
         let (servers, sb) = two_nodes(ctx).await;
         ctx.ext(&ctx.a, "100", json!({})).await;

@@ -73,6 +73,9 @@ pub(super) async fn run(cfg: NodeConfig, shared: Arc<Shared>, mut rx: mpsc::Rece
                     *slot = Some(info);
                 }
                 backoff.reset();
+                shared
+                    .logins
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 shared.connected.send_replace(true);
                 let end = Session::new(&cfg, &shared, conn).run(&mut rx).await;
                 shared.connected.send_replace(false);

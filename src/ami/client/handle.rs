@@ -28,6 +28,8 @@ pub(super) struct Request {
 pub(super) struct Shared {
     pub(super) name: String,
     pub(super) connected: watch::Sender<bool>,
+    /// Successful logins so far: a change tells a reconnect, however short the gap.
+    pub(super) logins: std::sync::atomic::AtomicU64,
     pub(super) info: Mutex<Option<NodeInfo>>,
     pub(super) events: broadcast::Sender<Arc<Message>>,
     pub(super) cancel: CancellationToken,
@@ -96,6 +98,7 @@ impl Client {
         let shared = Arc::new(Shared {
             name: cfg.name.clone(),
             connected: watch::channel(false).0,
+            logins: Default::default(),
             info: Mutex::new(None),
             events,
             cancel: CancellationToken::new(),
@@ -170,6 +173,11 @@ impl Client {
     /// Logged in right now.
     pub fn is_connected(&self) -> bool {
         *self.shared.connected.borrow()
+    }
+
+    /// How many times the client has logged in (each reconnect counts one).
+    pub fn logins(&self) -> u64 {
+        self.shared.logins.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// What the node told at the last login.
