@@ -200,6 +200,14 @@ impl DateRange {
             until: until.map(|(at, span)| at + span),
         })
     }
+
+    /// The range read as wall-clock times in `tz`, as stored (UTC) times.
+    pub fn to_utc(self, tz: Tz) -> DateRange {
+        DateRange {
+            from: self.from.map(|t| to_utc(t, tz)),
+            until: self.until.map(|t| to_utc(t, tz)),
+        }
+    }
 }
 
 /// The values one filter of a report matches (any of them, in any of its columns).

@@ -99,29 +99,6 @@ impl Params {
 
 /// The query string alone, skipping pairs that do not decode: enough to answer a request whose
 /// body could not be read in the format it asked for.
-impl Params {
-    /// `start`/`end` of a list as the reports read them: wall-clock times in `tz` (`end`
-    /// includes the day, minute or second it names), as the UTC window `[from, until)`.
-    pub fn window(
-        &self,
-        tz: chrono_tz::Tz,
-    ) -> ApiResult<(Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> {
-        use crate::cdr::report::parse_when;
-        let from = match self.get("start") {
-            Some(text) => Some(crate::time::to_utc(parse_when("start", text)?.0, tz)),
-            None => None,
-        };
-        let until = match self.get("end") {
-            Some(text) => {
-                let (to, span) = parse_when("end", text)?;
-                Some(crate::time::to_utc(to + span, tz))
-            }
-            None => None,
-        };
-        Ok((from, until))
-    }
-}
-
 pub fn query_only(req: &HttpRequest) -> Params {
     from_query(req.query_string().as_bytes())
 }

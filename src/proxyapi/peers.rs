@@ -461,7 +461,8 @@ pub async fn info_sms(state: &AppState, caller: &Caller, p: &Params) -> ApiResul
         );
     }
     let zone = super::report_zone(state, caller).await?;
-    let (from, until) = p.window(zone)?;
+    let crate::cdr::report::DateRange { from, until } =
+        crate::cdr::report::DateRange::parse(p.get("start"), p.get("end"))?.to_utc(zone);
     if let Some(from) = from {
         q = q.filter(sm_sms::Column::SmCreated.gte(from));
     }

@@ -39,7 +39,8 @@ pub async fn log(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<Out
         .and_where(Expr::col("te_id").eq(t.id))
         .and_where(Expr::col("qu_id").eq(queue.qu_id));
     let zone = super::report_zone(state, caller).await?;
-    let (from, until) = p.window(zone)?;
+    let crate::cdr::report::DateRange { from, until } =
+        crate::cdr::report::DateRange::parse(p.get("start"), p.get("end"))?.to_utc(zone);
     if let Some(from) = from {
         q.and_where(Expr::col("time").gte(from));
     }

@@ -235,14 +235,16 @@ pub async fn queue(state: &AppState, caller: &Caller, p: &Params) -> ApiResult<O
         .and_where(Expr::col("time").gte(from))
         .and_where(Expr::col("time").lt(until))
         .order_by("id", Order::Asc);
-    let lines = state.db.read_cells(&q, &[CellType::Text; 6]).await?;
+    let mut lines = state.db.stream_cells(&q, vec![CellType::Text; 6]).await?;
     let level = service_param.unwrap_or(if queue_level > 0 {
         queue_level
     } else {
         DEFAULT_SERVICE_LEVEL
     });
     let mut c = Counts::default();
-    for l in &lines {
+    // Added up as the lines come: a long period is not held in memory.
+    while let Some(l) = futures_util::StreamExt::next(&mut lines).await {
+        let l = l?;
         let f = |i: usize| l[i].as_deref().unwrap_or("");
         c.add(f(0), [f(1), f(2), f(3), f(4), f(5)], level);
     }
