@@ -61,33 +61,20 @@ pub async fn voicemail_transcript(
 /// dialplan context its devices use), then every setting's effective value for it.
 pub async fn config(state: &AppState, caller: &Caller) -> ApiResult<Output> {
     let t = caller.require_tenant("INFO config")?;
+    const FIELDS: [(&str, CellType); 6] = [
+        ("te_code", CellType::Text),
+        ("te_name", CellType::Text),
+        ("te_disabled", CellType::Text),
+        ("te_maxchannels", CellType::Int),
+        ("te_maxextensions", CellType::Int),
+        ("te_maxdids", CellType::Int),
+    ];
+    let names = FIELDS.map(|(n, _)| n);
+    let types = FIELDS.map(|(_, t)| t);
     let mut q = Query::select();
-    q.columns([
-        "te_code",
-        "te_name",
-        "te_disabled",
-        "te_maxchannels",
-        "te_maxextensions",
-        "te_maxdids",
-    ])
-    .from("te_tenants")
-    .and_where(Expr::col("te_id").eq(t.id));
-    let names = [
-        "te_code",
-        "te_name",
-        "te_disabled",
-        "te_maxchannels",
-        "te_maxextensions",
-        "te_maxdids",
-    ];
-    let types = [
-        CellType::Text,
-        CellType::Text,
-        CellType::Text,
-        CellType::Int,
-        CellType::Int,
-        CellType::Int,
-    ];
+    q.columns(names)
+        .from("te_tenants")
+        .and_where(Expr::col("te_id").eq(t.id));
     let row = state
         .db
         .read_cells(&q, &types)
