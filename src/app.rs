@@ -13,7 +13,7 @@ use std::net::{IpAddr, TcpListener};
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
         let cluster = crate::cluster::Cluster::new(db.clone());
-        subscribe(&cluster);
+        subscribe(&cluster, &config);
         AppState {
             keys: KeyStore::new(db.conn.clone()),
             help: help::text(&crate::proxyapi::access_help()),
@@ -30,7 +30,7 @@ impl AppState {
 
 /// Where domain parts react to each other, they meet here, once: the node events each part
 /// handles, and the background tasks that run with the cluster.
-fn subscribe(cluster: &crate::cluster::Cluster) {
+fn subscribe(cluster: &crate::cluster::Cluster, config: &Config) {
     use crate::calls::{dialer, fax};
     use crate::cdr::{events as cdr_events, ivrlog};
     let router = &cluster.events;
@@ -50,6 +50,7 @@ fn subscribe(cluster: &crate::cluster::Cluster) {
                 .map(|_| ())
         })
     });
+    crate::cluster::bans::subscribe(router, config.bans.clone());
     cluster.on_start(dialer::spawn_dialer);
 }
 
@@ -80,6 +81,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                 )
                 .route("/healthz", web::get().to(healthz))
                 .configure(crate::widget::routes)
+                .configure(crate::node_feed::routes)
                 .route("/pbx/proxyapi.php", web::route().to(proxyapi))
                 .route("/mirtapbx/proxyapi.php", web::route().to(proxyapi))
                 .into_factory()
@@ -318,15 +320,7 @@ async fn dispatch(
 }
 
 fn client_ip(state: &AppState, req: &HttpRequest) -> IpAddr {
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok());
-    crate::auth::forwarded::client_address(peer, forwarded, &state.config.trusted_proxies)
+    crate::auth::forwarded::of_request(req, &state.config.trusted_proxies)
 }
 
 /// Key + `tenant` → the caller. A tenant key must name its own tenant; an admin key may name

@@ -60,6 +60,9 @@ pub enum Command {
     /// The outbox of node actions.
     #[command(subcommand)]
     Outbox(crate::cluster::cli::OutboxCmd),
+    /// Source addresses banned on every node (SIP brute force).
+    #[command(subcommand)]
+    Ban(crate::cluster::cli::BanCmd),
     /// Call records: import.
     #[command(subcommand)]
     Cdr(crate::cdr::cli::CdrCmd),

@@ -16,6 +16,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where call recordings live (often Asterisk's monitor directory on shared storage).
     pub recordings_dir: PathBuf,
+    /// When a source address failing on the nodes is banned cluster-wide.
+    pub bans: crate::cluster::bans::Policy,
 }
 
 impl Config {
@@ -26,6 +28,7 @@ impl Config {
                 .unwrap_or_else(|_| DEFAULT_DATABASE_URL.into()),
             limits: BodyLimits::default(),
             trusted_proxies: trusted_proxies_from_env()?,
+            bans: crate::cluster::bans::Policy::from_env()?,
             ..Config::with_data_dir(
                 std::env::var_os("SWITCHBOARD_DATA_DIR")
                     .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from),
@@ -42,6 +45,7 @@ impl Config {
             recordings_dir: std::env::var_os("SWITCHBOARD_RECORDINGS_DIR")
                 .map_or_else(|| data_dir.join("recordings"), PathBuf::from),
             data_dir,
+            bans: Default::default(),
         }
     }
 

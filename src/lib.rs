@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod head_guard;
 pub mod media;
+pub mod node_feed;
 pub mod objects;
 pub mod output;
 pub mod proxyapi;

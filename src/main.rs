@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Key(cmd) => cli::run_key(&db, cmd).await?,
         Command::Node(cmd) => switchboard::cluster::cli::run_node(&db, cmd).await?,
         Command::Outbox(cmd) => switchboard::cluster::cli::run_outbox(&db, cmd).await?,
+        Command::Ban(cmd) => switchboard::cluster::cli::run_ban(&db, cmd).await?,
         Command::Cdr(cmd) => switchboard::cdr::cli::run_cdr(&db, cmd).await?,
         Command::Queuelog(cmd) => switchboard::cdr::cli::run_queuelog(&db, cmd).await?,
         Command::Recordings(cmd) => {

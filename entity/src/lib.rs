@@ -3,6 +3,7 @@
 pub mod ak_apikeys;
 pub mod at_authtokens;
 pub mod bl_calleridblacklist;
+pub mod bn_bans;
 pub mod bt_balancetransactions;
 pub mod cdr;
 pub mod ce_conditionextendedinfos;

@@ -16,6 +16,19 @@ pub fn loopback() -> Vec<IpNet> {
         .collect()
 }
 
+/// The client of an HTTP request (its connection's peer and `X-Forwarded-For`).
+pub fn of_request(req: &actix_web::HttpRequest, trusted: &[IpNet]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    client_address(peer, forwarded, trusted)
+}
+
 /// The client of a connection from `peer` carrying the `X-Forwarded-For` header values
 /// `forwarded` (in order), with `trusted` the proxies allowed to add entries.
 pub fn client_address<'a>(

@@ -1,6 +1,6 @@
 //! `switchboard node …` and `switchboard outbox …`.
 
-use super::{nodes, outbox};
+use super::{bans, nodes, outbox};
 use crate::db::Db;
 use crate::error::ApiError;
 use clap::Subcommand;
@@ -174,6 +174,66 @@ pub async fn run_outbox(db: &Db, cmd: OutboxCmd) -> Result<(), ApiError> {
                     node.name, b.pending, b.failed, b.done, b.last_error
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum BanCmd {
+    /// The addresses banned on every node, with cause and end.
+    List,
+    /// Ban an address on every node.
+    Add {
+        address: String,
+        /// How long (0: until lifted).
+        #[arg(long, default_value_t = 3600)]
+        seconds: u64,
+        #[arg(long, default_value = "added by an operator")]
+        cause: String,
+    },
+    /// Lift a ban.
+    Remove { address: String },
+}
+
+pub async fn run_ban(db: &Db, cmd: BanCmd) -> Result<(), ApiError> {
+    match cmd {
+        BanCmd::List => {
+            println!(
+                "{:<40} {:<20} {:<20} {:<14} cause",
+                "address", "created", "until", "by"
+            );
+            for b in bans::active(&db.conn).await? {
+                println!(
+                    "{:<40} {:<20} {:<20} {:<14} {}",
+                    b.bn_address,
+                    crate::time::timestamp_text(b.bn_created),
+                    b.bn_until
+                        .map_or_else(|| "until lifted".into(), crate::time::timestamp_text),
+                    b.bn_by,
+                    b.bn_cause
+                );
+            }
+        }
+        BanCmd::Add {
+            address,
+            seconds,
+            cause,
+        } => {
+            let addr = bans::parse_address("address", &address)?;
+            let ban_for = (seconds > 0).then(|| std::time::Duration::from_secs(seconds));
+            if bans::ban(&db.conn, addr, &cause, 0, "cli", ban_for).await? {
+                println!("{addr} banned on every node");
+            } else {
+                println!("{addr} was already banned");
+            }
+        }
+        BanCmd::Remove { address } => {
+            let addr = bans::parse_address("address", &address)?;
+            if !bans::lift(&db.conn, addr, "cli").await? {
+                return Err(ApiError::NotFound(format!("{addr} is not banned")));
+            }
+            println!("ban of {addr} lifted");
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The cluster: Asterisk nodes, the outbox that carries the node actions caused by writes, and
 //! (with the AMI client) the dispatcher and the live reqtypes.
 
+pub mod bans;
 pub mod cli;
 pub mod dispatcher;
 pub mod events;

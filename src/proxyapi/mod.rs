@@ -8,6 +8,7 @@ use access::{
 
 pub mod access;
 pub mod account;
+pub mod bans;
 pub mod campaign;
 pub mod cdr;
 pub mod fax;
@@ -197,6 +198,16 @@ pub static REQTYPES: &[Reqtype] = &[
             ],
         ),
         handler: |r| Box::pin(campaign::handle(r.state, r.caller, r.params)),
+    },
+    Reqtype {
+        name: "ban",
+        access: by_action(
+            Who::Admin,
+            &["action"],
+            |_| Some("list"),
+            &[read("list"), write("add"), write("remove")],
+        ),
+        handler: |r| Box::pin(bans::handle(r.state, r.caller, r.params)),
     },
     Reqtype {
         name: "responsepath",

@@ -12,6 +12,7 @@ mod account;
 mod agi;
 mod ami_client;
 mod auth;
+mod bans;
 mod cdr;
 mod clients;
 mod cluster;

@@ -19,9 +19,14 @@ pub struct Sb {
 
 impl Sb {
     pub async fn start(ctx: &Ctx) -> Sb {
+        Sb::start_with(ctx, ctx.config.clone()).await
+    }
+
+    /// A Switchboard with its own settings (on the test's database).
+    pub async fn start_with(ctx: &Ctx, config: switchboard::config::Config) -> Sb {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = AppState::new(ctx.db.clone(), ctx.config.clone());
+        let state = AppState::new(ctx.db.clone(), config);
         state.cluster.start();
         let cluster = state.cluster.clone();
         let server = serve(state, listener).unwrap();
