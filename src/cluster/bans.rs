@@ -242,7 +242,7 @@ fn now() -> NaiveDateTime {
 }
 
 /// Ban `addr` on every node, for `ban_for` (None: until lifted). An address already banned
-/// keeps its ban (false); an expired ban is replaced. Logged with its cause.
+/// keeps its ban (false); an ended ban is replaced. Logged with its cause.
 pub async fn ban<C: ConnectionTrait>(
     conn: &C,
     addr: IpAddr,
@@ -253,11 +253,7 @@ pub async fn ban<C: ConnectionTrait>(
 ) -> ApiResult<bool> {
     let address = addr.to_string();
     let now = now();
-    bn::Entity::delete_many()
-        .filter(bn::Column::BnAddress.eq(&address))
-        .filter(bn::Column::BnUntil.lte(now))
-        .exec(conn)
-        .await?;
+    purge_ended(conn).await?;
     let until = ban_for
         .and_then(|d| chrono::Duration::from_std(d).ok())
         .map(|d| now + d);
@@ -291,8 +287,18 @@ pub async fn ban<C: ConnectionTrait>(
     Ok(inserted)
 }
 
+/// Remove the bans that ended: done by the writes (ban, lift), so the reads stay reads.
+async fn purge_ended<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
+    bn::Entity::delete_many()
+        .filter(bn::Column::BnUntil.lte(now()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Lift the ban of `addr` (false: it had none).
 pub async fn lift<C: ConnectionTrait>(conn: &C, addr: IpAddr, by: &str) -> ApiResult<bool> {
+    purge_ended(conn).await?;
     let lifted = bn::Entity::delete_many()
         .filter(bn::Column::BnAddress.eq(addr.to_string()))
         .exec(conn)
@@ -305,14 +311,15 @@ pub async fn lift<C: ConnectionTrait>(conn: &C, addr: IpAddr, by: &str) -> ApiRe
     Ok(lifted)
 }
 
-/// The bans in force, oldest first (expired rows are removed on the way).
+/// The bans in force, oldest first (a read: the nodes poll it every second).
 pub async fn active<C: ConnectionTrait>(conn: &C) -> ApiResult<Vec<bn::Model>> {
-    let now = now();
-    bn::Entity::delete_many()
-        .filter(bn::Column::BnUntil.lte(now))
-        .exec(conn)
-        .await?;
+    use sea_orm::Condition;
     Ok(bn::Entity::find()
+        .filter(
+            Condition::any()
+                .add(bn::Column::BnUntil.is_null())
+                .add(bn::Column::BnUntil.gt(now())),
+        )
         .order_by_asc(bn::Column::BnCreated)
         .order_by_asc(bn::Column::BnId)
         .all(conn)
