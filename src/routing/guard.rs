@@ -376,46 +376,39 @@ async fn check(
     let l = &a.limits;
     let hour = now - Duration::hours(1);
     let day = now - Duration::days(1);
-    let mut checks: Vec<(i64, SelectStatement, Cause)> = vec![
+    // (column, id, [concurrent, per hour, per day], their causes): the tenant, then the extension.
+    let scopes = [
         (
-            l.max_channels,
-            active("cs_te_id", a.te_id, now),
-            Cause::TenantMaxChannels,
+            "cs_te_id",
+            Some(a.te_id),
+            [l.concurrent, l.per_hour, l.per_day],
+            [
+                Cause::TenantConcurrent,
+                Cause::TenantPerHour,
+                Cause::TenantPerDay,
+            ],
         ),
         (
-            l.concurrent,
-            active("cs_te_id", a.te_id, now),
-            Cause::TenantConcurrent,
-        ),
-        (
-            l.per_hour,
-            started("cs_te_id", a.te_id, hour),
-            Cause::TenantPerHour,
-        ),
-        (
-            l.per_day,
-            started("cs_te_id", a.te_id, day),
-            Cause::TenantPerDay,
+            "cs_ex_id",
+            a.extension.as_ref().map(|e| e.0),
+            [l.ext_concurrent, l.ext_per_hour, l.ext_per_day],
+            [
+                Cause::ExtensionConcurrent,
+                Cause::ExtensionPerHour,
+                Cause::ExtensionPerDay,
+            ],
         ),
     ];
-    if let Some((ex_id, _)) = &a.extension {
-        checks.extend([
-            (
-                l.ext_concurrent,
-                active("cs_ex_id", *ex_id, now),
-                Cause::ExtensionConcurrent,
-            ),
-            (
-                l.ext_per_hour,
-                started("cs_ex_id", *ex_id, hour),
-                Cause::ExtensionPerHour,
-            ),
-            (
-                l.ext_per_day,
-                started("cs_ex_id", *ex_id, day),
-                Cause::ExtensionPerDay,
-            ),
-        ]);
+    let mut checks = vec![(
+        l.max_channels,
+        active("cs_te_id", a.te_id, now),
+        Cause::TenantMaxChannels,
+    )];
+    for (col, id, [concurrent, per_hour, per_day], [c, h, d]) in scopes {
+        let Some(id) = id else { continue };
+        checks.push((concurrent, active(col, id, now), c));
+        checks.push((per_hour, started(col, id, hour), h));
+        checks.push((per_day, started(col, id, day), d));
     }
     for (limit, q, cause) in checks {
         if limit > 0 && counted(conn, &q).await? >= limit {

@@ -594,17 +594,7 @@ async fn outbound_routes_and_emergency() {
     )
     .await;
     // Numbers in international form are international (no numbering plan): allowed here.
-    ins(
-        &c,
-        "st_settings",
-        &[
-            ("st_te_id", i(a)),
-            ("st_code", s("ALLOW_INTERNATIONAL")),
-            ("st_value", s("yes")),
-            ("st_updated", now()),
-        ],
-    )
-    .await;
+    setting_row(&c, a, "ALLOW_INTERNATIONAL", "yes").await;
     let got = call("0039061234").await.unwrap();
     assert_eq!(
         dial(&got),

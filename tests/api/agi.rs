@@ -893,6 +893,16 @@ backend_tests! {
         assert_eq!(beta[0]["number"], "+449098790000");
         let r = ctx.req().p("reqtype", "FRAUD").p("key", &ctx.rw).get().await;
         assert!(r.is_any_error(), "{}", r.text());
+        // The classes are data: an admin's new prefix applies to the next call, a tenant key
+        // cannot add one, a bad prefix is refused naming the field.
+        let r = ctx.mdb(&ctx.rw, Some("ACME"), "destclass", "add").json(&json!({"dk_prefix": "44", "dk_class": "PREMIUM"})).post().await;
+        assert!(r.is_any_error(), "{}", r.text());
+        let r = ctx.mdb(&ctx.admin, None, "destclass", "add").json(&json!({"dk_prefix": "+44", "dk_class": "PREMIUM"})).post().await;
+        assert!(r.is_any_error() && r.text().contains("dk_prefix"), "{}", r.text());
+        let row = ctx.add(&ctx.admin, None, "destclass", json!({"dk_prefix": "4420794", "dk_class": "PREMIUM", "dk_plan": "UK"})).await;
+        assert_eq!(outcome(&call(b200.clone(), "02079460000").await), ("REFUSE", "CLASS_PREMIUM"));
+        ctx.mdb(&ctx.admin, None, "destclass", "delete").id(id(&row, "dk_id")).post().await;
+        assert_eq!(call(b200.clone(), "02079460000").await.action(), "DIAL");
     }
 
     /// Each limit refuses the call over it with its cause, and counts only its own tenant or
