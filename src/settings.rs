@@ -58,6 +58,8 @@ pub struct Setting {
     pub ty: Type,
     pub default: &'static str,
     pub check: Option<Check>,
+    /// May also be set for one extension (`extension=`), overriding the tenant's value.
+    pub per_extension: bool,
 }
 
 pub const fn setting(
@@ -74,12 +76,18 @@ pub const fn setting(
         ty,
         default,
         check: None,
+        per_extension: false,
     }
 }
 
 impl Setting {
     pub const fn checked(mut self, check: Check) -> Setting {
         self.check = Some(check);
+        self
+    }
+
+    pub const fn per_extension(mut self) -> Setting {
+        self.per_extension = true;
         self
     }
 
@@ -134,10 +142,23 @@ use Type::*;
 /// Every setting the server knows. One line each; keep them sorted by code.
 #[rustfmt::skip]
 pub static SETTINGS: &[Setting] = &[
+    // Destination classes (toll fraud): blocked until an admin allows them; an extension's own value overrides its tenant's.
+    setting("ALLOW_INTERNATIONAL", "Outbound calls to international numbers allowed", TenantAdmin, Bool, "no").per_extension(),
+    setting("ALLOW_PREMIUM", "Outbound calls to premium-rate numbers allowed", TenantAdmin, Bool, "no").per_extension(),
+    setting("ALLOW_SATELLITE", "Outbound calls to satellite numbers allowed", TenantAdmin, Bool, "no").per_extension(),
     setting("AUTHTOKEN_MAX_DAYS", "Longest validity of an auth token in days", Global, Int { min: 1, max: 3650 }, "365"),
     setting("CDR_CSV_LAYOUT", "Columns of INFO cdrs format=csv (comma list; empty = all)", Tenant, Text(4000), "").checked(crate::cdr::layout::check),
+    // Outbound limits of each extension (0 = none); the tenant's value is every extension's default.
+    setting("EXT_OUTBOUND_CALLS_PER_DAY", "Outbound calls an extension may start per day (0 = no limit)", TenantAdmin, Int { min: 0, max: 1000000 }, "200").per_extension(),
+    setting("EXT_OUTBOUND_CALLS_PER_HOUR", "Outbound calls an extension may start per hour (0 = no limit)", TenantAdmin, Int { min: 0, max: 1000000 }, "30").per_extension(),
+    setting("EXT_OUTBOUND_CONCURRENT", "Concurrent outbound calls of an extension (0 = no limit)", TenantAdmin, Int { min: 0, max: 100000 }, "2").per_extension(),
     setting("LANGUAGE", "Prompt language", Tenant, Choice(&["en", "it", "es", "fr", "de", "pt", "nl"]), "en"),
     setting("LICENSE_EXPIRES", "Licence expiry date", TenantAdmin, Date, ""),
+    setting("NUMBER_PLAN", "Numbering plan of national numbers (NONE: only + and 00 forms are international)", TenantAdmin, Choice(&["NONE", "NANP", "UK", "IT", "DE"]), "NONE"),
+    setting("OUTBOUND_CALLS_PER_DAY", "Outbound calls a tenant may start per day (0 = no limit)", TenantAdmin, Int { min: 0, max: 10000000 }, "1000"),
+    setting("OUTBOUND_CALLS_PER_HOUR", "Outbound calls a tenant may start per hour (0 = no limit)", TenantAdmin, Int { min: 0, max: 10000000 }, "100"),
+    setting("OUTBOUND_CONCURRENT", "Concurrent outbound calls of a tenant (0 = no limit; te_maxchannels also applies)", TenantAdmin, Int { min: 0, max: 100000 }, "10"),
+    setting("OUTBOUND_SLOT_MINUTES", "Minutes after which an outbound call whose hang-up never arrived stops counting", Global, Int { min: 5, max: 1440 }, "240"),
     setting("OUTBOX_RETENTION_DAYS", "Days delivered node actions (outbox) are kept", Global, Int { min: 1, max: 3650 }, "7"),
     setting("RECORDING_RETENTION_DAYS", "Days recordings are kept (0 = forever)", Tenant, Int { min: 0, max: 3650 }, "0"),
     setting("ROUTING_PROFILE", "Routing profile (rp_id) of outbound calls; 0 = none", TenantAdmin, Int { min: 0, max: 2147483647 }, "0"),
@@ -224,6 +245,60 @@ pub async fn effective(
     s: &Setting,
     tenant: Option<i32>,
 ) -> ApiResult<String> {
+    effective_for(conn, s, tenant, None).await
+}
+
+/// The key of an extension's own value of a per-extension setting in `st_settings`.
+pub fn ext_key(code: &str, extension: &str) -> String {
+    format!("{code}@{extension}")
+}
+
+/// The `st_settings` key of `s` for extension `number` of the caller's tenant (SETTING with
+/// `extension=`): the setting must have per-extension values and the extension must exist.
+pub async fn extension_key(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    s: &Setting,
+    number: &str,
+) -> ApiResult<String> {
+    if !s.per_extension {
+        return Err(ApiError::invalid(format!(
+            "parameter 'extension': {} has no per-extension value",
+            s.code
+        )));
+    }
+    let Some(te) = &caller.tenant else {
+        return Err(ApiError::invalid(
+            "parameter 'extension' needs a tenant (tenant=)",
+        ));
+    };
+    let number = number.trim();
+    let mut q = Query::select();
+    q.column("ex_id")
+        .from("ex_extensions")
+        .and_where(Expr::col("ex_te_id").eq(te.id))
+        .and_where(Expr::col("ex_number").eq(number));
+    if number.is_empty() || number.len() > 40 || conn.query_one(&q).await?.is_none() {
+        return Err(ApiError::invalid(format!(
+            "parameter 'extension': no extension '{}' in this tenant",
+            number.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok(ext_key(s.code, number))
+}
+
+/// [`effective`], read first at an extension's own key (from [`extension_key`]).
+pub async fn effective_for(
+    conn: &impl ConnectionTrait,
+    s: &Setting,
+    tenant: Option<i32>,
+    ext_key: Option<&str>,
+) -> ApiResult<String> {
+    if let (Some(te), Some(key)) = (tenant, ext_key) {
+        if let Some(v) = stored(conn, key, te).await? {
+            return Ok(v);
+        }
+    }
     if let (Some(te), true) = (tenant, s.level != Global) {
         if let Some(v) = stored(conn, s.code, te).await? {
             return Ok(v);
@@ -284,23 +359,25 @@ pub async fn change(
     db: &Db,
     caller: &Caller,
     s: &'static Setting,
+    ext_key: Option<&str>,
     value: Option<&str>,
 ) -> ApiResult<String> {
     let te_id = target(caller, s, true)?;
+    let code = ext_key.unwrap_or(s.code);
     let txn = db.begin_write().await?;
     if let Some(raw) = value {
         let v = s
             .normalize(raw)
             .map_err(|e| ApiError::invalid(format!("parameter 'value' for {}: {e}", s.code)))?;
-        upsert(&*txn, te_id, s.code, v).await?;
+        upsert(&*txn, te_id, code, v).await?;
     } else {
         let mut del = Query::delete();
         del.from_table("st_settings")
             .and_where(Expr::col("st_te_id").eq(te_id))
-            .and_where(Expr::col("st_code").eq(s.code));
+            .and_where(Expr::col("st_code").eq(code));
         txn.execute(&del).await?;
     }
-    let v = effective(&*txn, s, (te_id != 0).then_some(te_id)).await?;
+    let v = effective_for(&*txn, s, (te_id != 0).then_some(te_id), ext_key).await?;
     txn.commit().await?;
     Ok(v)
 }

@@ -9,6 +9,7 @@
 //! | `internal` | the number dialled (the caller is the phone of `agi_channel`) |
 //! | `next` | `${SB_NEXT}`, how the step ended (`${DIALSTATUS}`, `${QUEUESTATUS}`, …) |
 //! | `ivr` | IVR id, attempt, input (a key, `t` or `i`), `${SB_NEXT}` |
+//! | `hangup` | `${SB_SLOT}`: the outbound call holding that slot ended (or its dial did) |
 //!
 //! Every answer sets `SB_CONTRACT` (the version answered), `SB_ACTION` and `SB_NEXT`, plus:
 //!
@@ -20,8 +21,11 @@
 //! | `VOICEMAIL` | `SB_MAILBOX` (`box@context`), `SB_VMOPTS` (`u`, `b` or empty) |
 //! | `PLAYBACK` | `SB_MEDIA` |
 //! | `HANGUP`, `BUSY`, `CONGESTION` | – |
-//! | `REFUSE` | `SB_REASON`: the call cannot be served as configured (announcement, then congestion) |
+//! | `REFUSE` | `SB_REASON`: the call cannot be served as configured (announcement, then congestion); `SB_CAUSE` when a toll-fraud guard refused it (a fixed code such as `CLASS_PREMIUM`, `LIMIT_TENANT_PER_HOUR`, for the CDR) |
 //! | `FALLBACK` | `SB_REASON`: the service could not decide in time (database slow or down) |
+//!
+//! `SB_SLOT` (with a `DIAL` of an outbound call): the call slot it holds; the dialplan hands it
+//! back with `hangup` when the dial ends unanswered or the call hangs up.
 //!
 //! `SB_IVR_CHOICE` (after an `ivr` request) is the destination the input led to, for the
 //! `UserEvent(SwitchboardIvr,…)` the dialplan sends.
@@ -91,9 +95,15 @@ pub fn variables(decision: &Decision, version: u32) -> Vec<(String, String)> {
         Step::Congestion => "CONGESTION",
         Step::Refuse { reason } => {
             set("SB_REASON", reason.clone());
+            if let Some(cause) = decision.guard.cause() {
+                set("SB_CAUSE", cause.code().into());
+            }
             "REFUSE"
         }
     };
+    if let Some(slot) = decision.guard.slot {
+        set("SB_SLOT", slot.to_string());
+    }
     if let Some(choice) = &decision.ivr_choice {
         set("SB_IVR_CHOICE", choice.clone());
     }

@@ -320,7 +320,8 @@ async fn decide(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Decision>, sea_orm::DbErr> {
     let conn = &db.conn;
-    Ok(Some(match request {
+    let uniqueid = env.get("agi_uniqueid").unwrap_or("");
+    let mut d = match request {
         "inbound" => routing::inbound(conn, env.arg(1), env.arg(2), now).await?,
         "internal" => {
             let channel = env.get("agi_channel").unwrap_or("");
@@ -334,6 +335,25 @@ async fn decide(
             };
             routing::ivr_input(conn, id, attempt, env.arg(3), env.arg(4), now).await?
         }
+        "hangup" => {
+            // The call holding an outbound slot ended (or its dial did): the slot is free.
+            if let Ok(slot) = env.arg(1).parse::<i64>() {
+                if !routing::release(db, slot, uniqueid, now).await? {
+                    tracing::debug!(
+                        slot,
+                        uniqueid,
+                        "hang-up of a slot already free or not this channel's"
+                    );
+                }
+            }
+            Decision {
+                step: routing::Step::Hangup,
+                ..Decision::refuse("")
+            }
+        }
         _ => return Ok(None),
-    }))
+    };
+    // Count an outbound call against its limits (or record its refusal).
+    routing::admit(db, &mut d, uniqueid, now).await?;
+    Ok(Some(d))
 }

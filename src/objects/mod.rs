@@ -8,6 +8,7 @@ pub mod condition;
 pub mod conference;
 pub mod custom;
 pub mod customtype;
+pub mod destclass;
 pub mod destination;
 pub mod did;
 pub mod engine;
@@ -311,6 +312,7 @@ pub static REGISTRY: &[&Object] = &[
     &provider::PROVIDER,
     &routingprofile::ROUTINGPROFILE,
     &route::ROUTE,
+    &destclass::DESTCLASS,
     &phonemodel::PHONEMODEL,
     &mediafile::MEDIAFILE,
     &ivr::IVR,

@@ -13,6 +13,7 @@ pub mod campaign;
 pub mod cdr;
 pub mod fax;
 pub mod flows;
+pub mod fraud;
 pub mod help;
 pub mod info;
 pub mod inforeads;
@@ -208,6 +209,16 @@ pub static REQTYPES: &[Reqtype] = &[
             &[read("list"), write("add"), write("remove")],
         ),
         handler: |r| Box::pin(bans::handle(r.state, r.caller, r.params)),
+    },
+    Reqtype {
+        name: "fraud",
+        access: by_action(
+            Who::Admin,
+            &["action"],
+            |_| Some("events"),
+            &[read("events")],
+        ),
+        handler: |r| Box::pin(fraud::handle(r.state, r.caller, r.params)),
     },
     Reqtype {
         name: "responsepath",

@@ -38,6 +38,21 @@ fn answer(s: &'static Setting, value: String) -> Output {
     }
 }
 
+/// `extension=`: the value of one extension of the tenant (per-extension settings only).
+async fn ext_key(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+    s: &Setting,
+) -> ApiResult<Option<String>> {
+    match params.get("extension") {
+        Some(n) => Ok(Some(
+            settings::extension_key(&state.db.conn, caller, s, n).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiResult<Output> {
     let action = params.word("action").unwrap_or_else(|| "get".into());
     let db = &state.db;
@@ -45,12 +60,15 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
     match action.as_str() {
         "get" => {
             let s = named(params)?;
-            Ok(answer(s, settings::effective(&db.conn, s, tenant).await?))
+            let key = ext_key(state, caller, params, s).await?;
+            let v = settings::effective_for(&db.conn, s, tenant, key.as_deref()).await?;
+            Ok(answer(s, v))
         }
         "list" => settings::list(db, caller).await,
         "set" | "reset" => {
             let s = named(params)?;
             settings::target(caller, s, true)?;
+            let key = ext_key(state, caller, params, s).await?;
             let value = match action.as_str() {
                 "set" => Some(
                     params
@@ -59,7 +77,10 @@ pub async fn handle(state: &AppState, caller: &Caller, params: &Params) -> ApiRe
                 ),
                 _ => None,
             };
-            Ok(answer(s, settings::change(db, caller, s, value).await?))
+            Ok(answer(
+                s,
+                settings::change(db, caller, s, key.as_deref(), value).await?,
+            ))
         }
         other => Err(ApiError::invalid(format!(
             "parameter 'action': '{other}' is not one of get, set, reset, list"

@@ -12,6 +12,8 @@
 
 pub mod cont;
 pub mod flow;
+pub mod guard;
+pub mod number;
 pub mod time;
 
 #[cfg(test)]
@@ -19,6 +21,7 @@ mod tests;
 
 pub use cont::{Cont, Frame};
 pub use flow::{inbound, internal, ivr_input, next, Outcome};
+pub use guard::{admit, release};
 
 /// Which unanswered outcomes let a multi-target dial go on to its next target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +87,8 @@ pub struct Decision {
     pub step: Step,
     pub next: Cont,
     pub ivr_choice: Option<String>,
+    /// What the toll-fraud guards add: the admission to count, a refusal's cause, the slot.
+    pub guard: guard::Guarded,
 }
 
 impl Decision {
@@ -95,6 +100,7 @@ impl Decision {
             },
             next: Cont::default(),
             ivr_choice: None,
+            guard: Default::default(),
         }
     }
 }

@@ -593,6 +593,8 @@ async fn outbound_routes_and_emergency() {
         ],
     )
     .await;
+    // Numbers in international form are international (no numbering plan): allowed here.
+    setting_row(&c, a, "ALLOW_INTERNATIONAL", "yes").await;
     let got = call("0039061234").await.unwrap();
     assert_eq!(
         dial(&got),
@@ -735,4 +737,117 @@ async fn loops_end_in_a_refusal() {
     .await;
     let got = inbound(&c, "1", "", at(2026, 1, 5, 10, 0)).await.unwrap();
     assert!(matches!(got.step, Step::Refuse { .. }), "{got:?}");
+}
+
+async fn setting_row(c: &DatabaseConnection, te: i32, code: &str, value: &str) {
+    ins(
+        c,
+        "st_settings",
+        &[
+            ("st_te_id", i(te)),
+            ("st_code", s(code)),
+            ("st_value", s(value)),
+            ("st_updated", now()),
+        ],
+    )
+    .await;
+}
+
+/// A tenant `code` with extension 100 and a catch-all route; its number plan is UK.
+async fn outbound_tenant(c: &DatabaseConnection, code: &str) -> i32 {
+    let te = tenant(c, code).await;
+    ext(c, te, code, "100").await;
+    let rp = ins(c, "rp_routingprofiles", &[("rp_name", s(code))]).await;
+    let pr = ins(
+        c,
+        "pr_providers",
+        &[
+            ("pr_peername", s(&format!("carrier-{code}"))),
+            ("pr_name", s(code)),
+        ],
+    )
+    .await;
+    ins(
+        c,
+        "dl_routes",
+        &[
+            ("dl_rp_id", i(rp)),
+            ("dl_regex", s("^00")),
+            ("dl_pr_id", i(pr)),
+            ("dl_ord", i(1)),
+        ],
+    )
+    .await;
+    setting_row(c, te, "ROUTING_PROFILE", &rp.to_string()).await;
+    setting_row(c, te, "NUMBER_PLAN", "UK").await;
+    te
+}
+
+/// A lost hang-up stops counting at its expiry; the per-hour window rolls; tenant B's limits
+/// and slots never touch tenant A's calls.
+#[tokio::test]
+async fn slots_expire_and_the_hour_rolls() {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let c = &db.conn;
+    let a = outbound_tenant(c, "ACME").await;
+    let b = outbound_tenant(c, "BETA").await;
+    setting_row(c, a, "OUTBOUND_CONCURRENT", "1").await;
+    setting_row(c, a, "OUTBOUND_CALLS_PER_HOUR", "2").await;
+    setting_row(c, 0, "OUTBOUND_SLOT_MINUTES", "5").await;
+    setting_row(c, b, "OUTBOUND_CONCURRENT", "1").await;
+    let t0 = at(2026, 1, 5, 10, 0);
+    let place = |code: &'static str, t: DateTime<Utc>| {
+        let db = db.clone();
+        async move {
+            let mut d = internal(
+                &db.conn,
+                &format!("PJSIP/100-{code}-00000001"),
+                "02079460000",
+                t,
+            )
+            .await
+            .unwrap();
+            admit(&db, &mut d, "u1", t).await.unwrap();
+            d
+        }
+    };
+    let cause = |d: &Decision| d.guard.cause().map(|c| c.code());
+    let first = place("ACME", t0).await;
+    assert!(first.guard.slot.is_some(), "{first:?}");
+    assert_eq!(dial(&first), vec!["PJSIP/00442079460000@carrier-ACME"]);
+    assert_eq!(
+        cause(&place("ACME", t0).await),
+        Some("LIMIT_TENANT_CONCURRENT")
+    );
+    // BETA's own slot and limit are its own.
+    assert!(place("BETA", t0).await.guard.slot.is_some());
+    assert_eq!(
+        cause(&place("BETA", t0).await),
+        Some("LIMIT_TENANT_CONCURRENT")
+    );
+    // The hang-up never came: after 5 minutes the slot no longer counts.
+    let t6 = t0 + chrono::Duration::minutes(6);
+    let second = place("ACME", t6).await;
+    let slot = second.guard.slot.expect("admitted after the expiry");
+    assert!(release(&db, slot, "u1", t6).await.unwrap());
+    assert!(
+        !release(&db, slot, "u1", t6).await.unwrap(),
+        "released once"
+    );
+    // Two calls started this hour: the third waits for the hour to roll.
+    assert_eq!(
+        cause(&place("ACME", t6).await),
+        Some("LIMIT_TENANT_PER_HOUR")
+    );
+    let t61 = t0 + chrono::Duration::minutes(61);
+    assert!(place("ACME", t61).await.guard.slot.is_some());
+    // Only the channel that took a slot frees it.
+    let t70 = t0 + chrono::Duration::minutes(70);
+    let third = place("BETA", t70).await;
+    assert!(
+        !release(&db, third.guard.slot.unwrap(), "someone-else", t70)
+            .await
+            .unwrap()
+    );
 }

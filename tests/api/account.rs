@@ -63,7 +63,7 @@ backend_tests! {
     /// tenant keys on admin settings and other tenants change nothing.
     async fn setting_refusals(ctx) {
         setting(ctx, &ctx.rw, Some("ACME"), "get", "NO_SUCH").get().await
-            .is_error_starting("parameter 'code': unknown setting 'NO_SUCH' (known: AUTHTOKEN_MAX_DAYS, ");
+            .is_error_starting("parameter 'code': unknown setting 'NO_SUCH' (known: ALLOW_INTERNATIONAL, ");
         rq(ctx, "SETTING", &ctx.rw, Some("ACME"), "get").p("name", "nope").get().await
             .is_error_starting("parameter 'name': unknown setting 'nope'");
         rq(ctx, "SETTING", &ctx.rw, Some("ACME"), "get").get().await

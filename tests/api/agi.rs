@@ -748,6 +748,8 @@ backend_tests! {
         let r = ctx.req().p("reqtype", "SETTING").p("key", &ctx.admin).p("tenant", "ACME").p("action", "set")
             .p("code", "ROUTING_PROFILE").p("value", id(&rp, "rp_id")).post().await;
         assert!(!r.is_any_error(), "{}", r.text());
+        // These numbers are international (no numbering plan): allowed for ACME only.
+        set(ctx, "ACME", "ALLOW_INTERNATIONAL", "yes", None).await;
         let phone = |row: &Value| format!("{}-0000004a", device(row));
         let s = agi(addr, "v1/internal", &phone(&a), &["0039061234"]).await;
         assert_eq!(s.action(), "DIAL", "{s:?}");
@@ -768,5 +770,225 @@ backend_tests! {
         did_with(ctx, "5550114", json!(["EXTERNAL-0039061234"])).await;
         let s = agi(addr, "v1/inbound", "PJSIP/c-1", &["025550114", ""]).await;
         assert_eq!((s.action(), s.var("SB_DIAL_1"), s.var("SB_FAILOVER")), ("DIAL", "PJSIP/0039061234@carrier1", "unavailable"));
+    }
+}
+
+// ----- toll fraud: destination classes and limits of outbound calls --------------------------
+
+/// Set a setting as the admin for `tenant` (and one of its extensions).
+async fn set(ctx: &Ctx, tenant: &str, code: &str, value: &str, extension: Option<&str>) {
+    let mut r = ctx
+        .req()
+        .p("reqtype", "SETTING")
+        .p("key", &ctx.admin)
+        .p("tenant", tenant)
+        .p("action", "set")
+        .p("code", code)
+        .p("value", value);
+    if let Some(e) = extension {
+        r = r.p("extension", e);
+    }
+    let r = r.post().await;
+    assert!(!r.is_any_error(), "{code}={value}: {}", r.text());
+}
+
+/// One provider `carrier1` behind a catch-all international route (`00…` → `+…`), the UK
+/// emergency number 999 as an ordinary route, and 112 as an emergency route; both tenants on
+/// that profile with the UK numbering plan. Returns the provider row.
+async fn outbound_uk(ctx: &Ctx) -> Value {
+    let p1 = ctx
+        .add(
+            &ctx.admin,
+            None,
+            "provider",
+            json!({"pr_peername": "carrier1", "pr_tech": "PJSIP"}),
+        )
+        .await;
+    let rp = ctx
+        .add(&ctx.admin, None, "routingprofile", json!({"rp_name": "uk"}))
+        .await;
+    for (re, strip, prepend, emergency) in [
+        ("^00", 2, "+", "off"),
+        ("^999$", 0, "", "off"),
+        ("^112$", 0, "", "on"),
+    ] {
+        ctx.add(&ctx.admin, None, "route", json!({"dl_rp_id": id(&rp, "rp_id"), "dl_regex": re,
+            "dl_pr_id": id(&p1, "pr_id"), "dl_strip": strip, "dl_prepend": prepend, "dl_emergencyroute": emergency})).await;
+    }
+    for t in ["ACME", "BETA"] {
+        set(ctx, t, "ROUTING_PROFILE", &id(&rp, "rp_id"), None).await;
+        set(ctx, t, "NUMBER_PLAN", "UK", None).await;
+    }
+    p1
+}
+
+fn phone_of(row: &Value) -> String {
+    format!("{}-0000004a", device(row))
+}
+
+/// (action, cause) of a session.
+fn outcome(s: &Session) -> (&str, &str) {
+    (s.action(), s.var("SB_CAUSE"))
+}
+
+backend_tests! {
+    /// Premium-rate, international and satellite numbers are refused for a new tenant with the
+    /// cause for the CDR, whichever form (`+`, `00`, national) is dialled; allowing a class for
+    /// a tenant or one extension lets it out; emergency numbers always go out; tenant B's
+    /// allowances never open tenant A's calls; the operator reads the refusals.
+    async fn blocked_classes_and_emergency(ctx) {
+        let addr = start(ctx).await;
+        outbound_uk(ctx).await;
+        let a100 = phone_of(&ctx.ext(&ctx.a, "100", json!({})).await);
+        let a101 = phone_of(&ctx.ext(&ctx.a, "101", json!({})).await);
+        let b200 = phone_of(&ctx.ext(&ctx.b, "200", json!({})).await);
+        let call = |phone: String, n: &'static str| async move { agi(addr, "v1/internal", &phone, &[n]).await };
+        // Classes only here: the extensions' concurrency (default 2) does not get in the way.
+        set(ctx, "ACME", "EXT_OUTBOUND_CONCURRENT", "0", None).await;
+        set(ctx, "BETA", "EXT_OUTBOUND_CONCURRENT", "0", None).await;
+        for n in ["09098790000", "+449098790000", "00449098790000"] {
+            let s = call(a100.clone(), n).await;
+            assert_eq!(outcome(&s), ("REFUSE", "CLASS_PREMIUM"), "{n}: {s:?}");
+            assert!(s.var("SB_REASON").contains("premium-rate"), "{s:?}");
+        }
+        assert_eq!(outcome(&call(a100.clone(), "+33142685300").await), ("REFUSE", "CLASS_INTERNATIONAL"));
+        assert_eq!(outcome(&call(a100.clone(), "0033142685300").await), ("REFUSE", "CLASS_INTERNATIONAL"));
+        assert_eq!(outcome(&call(a100.clone(), "+881612345678").await), ("REFUSE", "CLASS_SATELLITE"));
+        // +1 876 (Jamaica) shares NANP's country code yet is abroad: international for a UK tenant too.
+        assert_eq!(outcome(&call(a100.clone(), "+18765550100").await), ("REFUSE", "CLASS_INTERNATIONAL"));
+        // A national number in its three forms is one number, through the same route.
+        for n in ["02079460000", "+442079460000", "00442079460000"] {
+            let s = call(a100.clone(), n).await;
+            assert_eq!((s.action(), s.var("SB_DIAL_1")), ("DIAL", "PJSIP/+442079460000@carrier1"), "{n}: {s:?}");
+        }
+        // Emergency: the plan's number through an ordinary route, and an emergency route.
+        assert_eq!(call(a100.clone(), "999").await.var("SB_DIAL_1"), "PJSIP/999@carrier1");
+        assert_eq!(call(a100.clone(), "112").await.var("SB_DIAL_1"), "PJSIP/112@carrier1");
+        // BETA allowed abroad: ACME is not.
+        set(ctx, "BETA", "ALLOW_INTERNATIONAL", "yes", None).await;
+        let s = call(b200.clone(), "+33142685300").await;
+        assert_eq!((s.action(), s.var("SB_DIAL_1")), ("DIAL", "PJSIP/+33142685300@carrier1"));
+        assert_eq!(outcome(&call(a100.clone(), "+33142685300").await), ("REFUSE", "CLASS_INTERNATIONAL"));
+        // One extension allowed: only that one.
+        set(ctx, "ACME", "ALLOW_INTERNATIONAL", "yes", Some("101")).await;
+        assert_eq!(call(a101.clone(), "+33142685300").await.action(), "DIAL");
+        assert_eq!(outcome(&call(a100.clone(), "+33142685300").await), ("REFUSE", "CLASS_INTERNATIONAL"));
+        // Allowed abroad is not allowed premium abroad.
+        assert_eq!(outcome(&call(b200.clone(), "+449098790000").await), ("REFUSE", "CLASS_PREMIUM"));
+        set(ctx, "ACME", "ALLOW_PREMIUM", "yes", None).await;
+        assert_eq!(call(a100.clone(), "09098790000").await.action(), "DIAL");
+        // Per-extension values: only per-extension settings, only existing extensions.
+        for (code, ext, want) in [("ALLOW_PREMIUM", "999", "parameter 'extension'"), ("TIMEZONE", "100", "no per-extension value")] {
+            let r = ctx.req().p("reqtype", "SETTING").p("key", &ctx.admin).p("tenant", "ACME").p("action", "set")
+                .p("code", code).p("value", "yes").p("extension", ext).post().await;
+            assert!(r.is_any_error() && r.text().contains(want), "{code}/{ext}: {}", r.text());
+        }
+        // The operator's list: every refusal with its cause; per tenant; admin only.
+        let events = ctx.req().p("reqtype", "FRAUD").p("key", &ctx.admin).fmt("json").post().await.json();
+        let causes: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["cause"].as_str().unwrap()).collect();
+        assert!(causes.contains(&"CLASS_SATELLITE") && causes.contains(&"CLASS_PREMIUM"), "{events}");
+        let beta = ctx.req().p("reqtype", "FRAUD").p("key", &ctx.admin).p("tenant", "BETA").fmt("json").post().await.json();
+        let beta = beta.as_array().unwrap();
+        assert_eq!(beta.len(), 1, "{beta:?}");
+        assert_eq!(beta[0]["number"], "+449098790000");
+        let r = ctx.req().p("reqtype", "FRAUD").p("key", &ctx.rw).get().await;
+        assert!(r.is_any_error(), "{}", r.text());
+        // The classes are data: an admin's new prefix applies to the next call, a tenant key
+        // cannot add one, a bad prefix is refused naming the field.
+        let r = ctx.mdb(&ctx.rw, Some("ACME"), "destclass", "add").json(&json!({"dk_prefix": "44", "dk_class": "PREMIUM"})).post().await;
+        assert!(r.is_any_error(), "{}", r.text());
+        let r = ctx.mdb(&ctx.admin, None, "destclass", "add").json(&json!({"dk_prefix": "+44", "dk_class": "PREMIUM"})).post().await;
+        assert!(r.is_any_error() && r.text().contains("dk_prefix"), "{}", r.text());
+        let row = ctx.add(&ctx.admin, None, "destclass", json!({"dk_prefix": "4420794", "dk_class": "PREMIUM", "dk_plan": "UK"})).await;
+        assert_eq!(outcome(&call(b200.clone(), "02079460000").await), ("REFUSE", "CLASS_PREMIUM"));
+        ctx.mdb(&ctx.admin, None, "destclass", "delete").id(id(&row, "dk_id")).post().await;
+        assert_eq!(call(b200.clone(), "02079460000").await.action(), "DIAL");
+    }
+
+    /// Each limit refuses the call over it with its cause, and counts only its own tenant or
+    /// extension; a hang-up frees the slot; emergency calls go out at any count.
+    async fn limits_refuse_with_cause(ctx) {
+        let addr = start(ctx).await;
+        let p1 = outbound_uk(ctx).await;
+        let a100 = phone_of(&ctx.ext(&ctx.a, "100", json!({})).await);
+        let a101 = phone_of(&ctx.ext(&ctx.a, "101", json!({})).await);
+        let b200 = phone_of(&ctx.ext(&ctx.b, "200", json!({})).await);
+        let call = |phone: String| async move { agi(addr, "v1/internal", &phone, &["02079460000"]).await };
+        let hangup = |phone: String, slot: String| async move {
+            assert!(!slot.is_empty());
+            assert_eq!(agi(addr, "v1/hangup", &phone, &[&slot]).await.action(), "HANGUP");
+        };
+        // Extension concurrency (default 2 per extension): the third call of 100 is refused.
+        let s1 = call(a100.clone()).await;
+        let s2 = call(a100.clone()).await;
+        assert_eq!((s1.action(), s2.action()), ("DIAL", "DIAL"));
+        assert_ne!(s1.var("SB_SLOT"), s2.var("SB_SLOT"));
+        assert_eq!(outcome(&call(a100.clone()).await), ("REFUSE", "LIMIT_EXTENSION_CONCURRENT"));
+        assert_eq!(call(a101.clone()).await.action(), "DIAL");
+        assert_eq!(call(a100.clone()).await.var("SB_CAUSE"), "LIMIT_EXTENSION_CONCURRENT");
+        assert_eq!(agi(addr, "v1/internal", &a100, &["999"]).await.action(), "DIAL");
+        assert_eq!(agi(addr, "v1/internal", &a100, &["112"]).await.action(), "DIAL");
+        hangup(a100.clone(), s1.var("SB_SLOT").to_string()).await;
+        let s3 = call(a100.clone()).await;
+        assert_eq!(s3.action(), "DIAL");
+        // Tenant concurrency: ACME has 3 calls up; at 3 the next is refused, BETA unaffected.
+        set(ctx, "ACME", "OUTBOUND_CONCURRENT", "3", None).await;
+        assert_eq!(outcome(&call(a101.clone()).await), ("REFUSE", "LIMIT_TENANT_CONCURRENT"));
+        assert_eq!(call(b200.clone()).await.action(), "DIAL");
+        set(ctx, "ACME", "OUTBOUND_CONCURRENT", "0", None).await;
+        // te_maxchannels.
+        update(ctx, None, "tenant", &ctx.a.id.to_string(), json!({"te_maxchannels": 3})).await;
+        assert_eq!(outcome(&call(a101.clone()).await), ("REFUSE", "LIMIT_TENANT_MAXCHANNELS"));
+        update(ctx, None, "tenant", &ctx.a.id.to_string(), json!({"te_maxchannels": 0})).await;
+        // Calls per hour: ACME started 4 counted calls this hour (ended ones count too).
+        hangup(a100.clone(), s2.var("SB_SLOT").to_string()).await;
+        hangup(a100.clone(), s3.var("SB_SLOT").to_string()).await;
+        set(ctx, "ACME", "OUTBOUND_CALLS_PER_HOUR", "5", None).await;
+        let s5 = call(a100.clone()).await;
+        assert_eq!(s5.action(), "DIAL");
+        assert_eq!(outcome(&call(a100.clone()).await), ("REFUSE", "LIMIT_TENANT_PER_HOUR"));
+        assert_eq!(call(b200.clone()).await.action(), "DIAL");
+        set(ctx, "ACME", "OUTBOUND_CALLS_PER_HOUR", "0", None).await;
+        set(ctx, "ACME", "OUTBOUND_CALLS_PER_DAY", "5", None).await;
+        assert_eq!(outcome(&call(a100.clone()).await), ("REFUSE", "LIMIT_TENANT_PER_DAY"));
+        set(ctx, "ACME", "OUTBOUND_CALLS_PER_DAY", "0", None).await;
+        // The extension's own per-hour limit (101 has started 1 call).
+        set(ctx, "ACME", "EXT_OUTBOUND_CALLS_PER_HOUR", "1", Some("101")).await;
+        assert_eq!(outcome(&call(a101.clone()).await), ("REFUSE", "LIMIT_EXTENSION_PER_HOUR"));
+        set(ctx, "ACME", "EXT_OUTBOUND_CALLS_PER_DAY", "1", None).await;
+        set(ctx, "ACME", "EXT_OUTBOUND_CALLS_PER_HOUR", "0", Some("101")).await;
+        assert_eq!(outcome(&call(a101.clone()).await), ("REFUSE", "LIMIT_EXTENSION_PER_DAY"));
+        set(ctx, "ACME", "EXT_OUTBOUND_CALLS_PER_DAY", "0", None).await;
+        // pr_maxchannels: once s5 ends the provider carries 3 calls (101's first, BETA's two);
+        // capped at 3, the next call has no way out.
+        hangup(a100.clone(), s5.var("SB_SLOT").to_string()).await;
+        update(ctx, None, "provider", &id(&p1, "pr_id"), json!({"pr_maxchannels": 3})).await;
+        assert_eq!(outcome(&call(a100.clone()).await), ("REFUSE", "LIMIT_PROVIDER_MAXCHANNELS"));
+        // Emergency still goes out, through the same provider.
+        assert_eq!(agi(addr, "v1/internal", &a100, &["112"]).await.action(), "DIAL");
+        let events = ctx.req().p("reqtype", "FRAUD").p("key", &ctx.admin).p("tenant", "ACME").fmt("json").post().await.json();
+        assert!(events.as_array().unwrap().iter().any(|e| e["cause"] == "LIMIT_PROVIDER_MAXCHANNELS"), "{events}");
+    }
+
+    /// Two instances on one database, two decisions at once for the last slot of a tenant:
+    /// exactly one gets it, round after round.
+    async fn racing_for_the_last_slot(ctx) {
+        let one = start(ctx).await;
+        let two = start_with(Db::connect(&ctx.db_url()).await.unwrap(), relaxed()).await;
+        outbound_uk(ctx).await;
+        let a100 = phone_of(&ctx.ext(&ctx.a, "100", json!({})).await);
+        let a101 = phone_of(&ctx.ext(&ctx.a, "101", json!({})).await);
+        set(ctx, "ACME", "OUTBOUND_CONCURRENT", "1", None).await;
+        for round in 0..6 {
+            let (x, y) = tokio::join!(
+                agi(one, "v1/internal", &a100, &["02079460000"]),
+                agi(two, "v1/internal", &a101, &["02079460000"])
+            );
+            let mut actions = [outcome(&x), outcome(&y)];
+            actions.sort();
+            assert_eq!(actions, [("DIAL", ""), ("REFUSE", "LIMIT_TENANT_CONCURRENT")], "round {round}: {x:?} {y:?}");
+            let (phone, slot) = if x.action() == "DIAL" { (&a100, x.var("SB_SLOT")) } else { (&a101, y.var("SB_SLOT")) };
+            assert_eq!(agi(one, "v1/hangup", phone, &[slot]).await.action(), "HANGUP");
+        }
     }
 }

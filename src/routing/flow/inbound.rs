@@ -92,12 +92,7 @@ pub async fn inbound(
             return Ok(decision(&te, Step::Hangup, Cont::default()));
         }
     }
-    let mut cx = Cx {
-        conn,
-        te,
-        now,
-        hops: 0,
-    };
+    let mut cx = Cx::new(conn, te, now);
     let cont = Cont(vec![Frame::List {
         src: "DID".into(),
         id: row.di_id,

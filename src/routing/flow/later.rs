@@ -94,12 +94,7 @@ pub async fn next(
         }
         Ok(Some(te)) => te,
     };
-    let mut cx = Cx {
-        conn,
-        te,
-        now,
-        hops: 0,
-    };
+    let mut cx = Cx::new(conn, te, now);
     if let Some(Frame::Ext(id)) = cont.0.last().cloned() {
         cont.pop();
         if let Some(row) = cx.extension(id).await? {
@@ -140,12 +135,7 @@ pub async fn ivr_input(
     let Some(te) = tenant(conn, ivr.iv_te_id).await? else {
         return Ok(refuse(format!("IVR {ivr_id} has no tenant")));
     };
-    let mut cx = Cx {
-        conn,
-        te,
-        now,
-        hops: 0,
-    };
+    let mut cx = Cx::new(conn, te, now);
     let key = input.trim();
     let is_key = key.len() == 1
         && key

@@ -17,6 +17,7 @@ pub use later::{ivr_input, next};
 pub use phones::{device_of_channel, internal};
 
 use super::cont::Cont;
+use super::guard::Guarded;
 use super::{Decision, RouteResult, Step};
 use chrono::{DateTime, Utc};
 use entity::{me_mediafiles as me, st_settings as st, te_tenants as te};
@@ -59,6 +60,8 @@ struct Tenant {
     id: i32,
     code: String,
     disabled: bool,
+    /// `te_maxchannels` (0 = none).
+    max_channels: i32,
 }
 
 struct Cx<'a, C> {
@@ -66,6 +69,33 @@ struct Cx<'a, C> {
     te: Tenant,
     now: DateTime<Utc>,
     hops: u32,
+    /// The extension (id, number) whose phone placed the call, if one did.
+    caller: Option<(i32, String)>,
+    /// What an outbound step's guards found, attached to the decision by [`Cx::decision`]
+    /// (a mutex, not a cell: decisions run in `Send` futures).
+    guard: std::sync::Mutex<Guarded>,
+}
+
+impl<'a, C> Cx<'a, C> {
+    fn new(conn: &'a C, te: Tenant, now: DateTime<Utc>) -> Self {
+        Cx {
+            conn,
+            te,
+            now,
+            hops: 0,
+            caller: None,
+            guard: Default::default(),
+        }
+    }
+
+    /// The decision for `step`, with what the guards of an outbound step found.
+    fn decision(&self, step: Step, next: Cont) -> Decision {
+        let mut d = decision(&self.te, step, next);
+        if let Ok(mut g) = self.guard.lock() {
+            d.guard = std::mem::take(&mut *g);
+        }
+        d
+    }
 }
 
 fn decision(te: &Tenant, step: Step, next: Cont) -> Decision {
@@ -77,6 +107,7 @@ fn decision(te: &Tenant, step: Step, next: Cont) -> Decision {
         step,
         next,
         ivr_choice: None,
+        guard: Default::default(),
     }
 }
 
@@ -91,6 +122,7 @@ async fn tenant(conn: &impl ConnectionTrait, id: i32) -> RouteResult<Option<Tena
         id: t.te_id,
         code: t.te_code,
         disabled: t.te_disabled == "on",
+        max_channels: t.te_maxchannels,
     }))
 }
 

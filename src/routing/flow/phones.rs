@@ -41,12 +41,8 @@ pub async fn internal(
         return Ok(refuse(format!("device {device} has no tenant")));
     };
     let dialled = dialled.trim();
-    let mut cx = Cx {
-        conn,
-        te,
-        now,
-        hops: 0,
-    };
+    let mut cx = Cx::new(conn, te, now);
+    cx.caller = Some((caller.ex_id, caller.ex_number.clone()));
     if !dialable(dialled) {
         return Ok(decision(
             &cx.te,
@@ -57,7 +53,7 @@ pub async fn internal(
         ));
     }
     // Emergency numbers go out whatever else holds.
-    let emergency = cx.routes(dialled, true).await?;
+    let emergency = cx.dial_strings(dialled, true).await?;
     if !emergency.is_empty() {
         let step = Step::Dial {
             targets: emergency,
@@ -105,7 +101,7 @@ pub async fn internal(
         None => Some(cx.outbound(dialled, true).await?),
     };
     match found {
-        Some(step) => Ok(decision(&cx.te, step, cont)),
+        Some(step) => Ok(cx.decision(step, cont)),
         None => cx.run(cont).await,
     }
 }

@@ -48,7 +48,7 @@ impl<C: ConnectionTrait> Cx<'_, C> {
                 .exec(&d.de_type_dst, &d.de_type_id_dst, &mut cont)
                 .await?
             {
-                return Ok(decision(&self.te, step, cont));
+                return Ok(self.decision(step, cont));
             }
         }
     }
