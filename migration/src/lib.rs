@@ -16,6 +16,7 @@ mod m20261203_000012_outbox_retention;
 mod m20261203_000013_aor_contact;
 mod m20261207_000014_widget_tokens;
 mod m20261207_000016_node_timezone;
+mod m20261208_000022_realtime_complete;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_aor_contact::Migration),
             Box::new(m20261207_000014_widget_tokens::Migration),
             Box::new(m20261207_000016_node_timezone::Migration),
+            Box::new(m20261208_000022_realtime_complete::Migration),
         ]
     }
 }

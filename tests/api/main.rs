@@ -27,6 +27,7 @@ mod isolation;
 mod manual;
 mod objects;
 mod objects3;
+mod realtime;
 mod recordings;
 mod transport;
 mod validation;
