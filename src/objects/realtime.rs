@@ -223,7 +223,7 @@ pub fn any_given(obj: &Object, input: &Input) -> Option<&'static str> {
     input
         .extras
         .iter()
-        .find(|(f, _)| find(obj, f.name).is_some())
+        .find(|(f, _)| settable(obj).any(|o| o.field.name == f.name))
         .map(|(f, _)| f.name)
 }
 
