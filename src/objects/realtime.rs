@@ -290,6 +290,14 @@ pub async fn drop_rows(
 
 // Checks of the table (the message says what is wrong; the parser names the field).
 
+fn rule(ok: bool, wrong: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(wrong.into())
+    }
+}
+
 fn name_or_empty(v: &str) -> Result<(), String> {
     if v.is_empty() {
         Ok(())
@@ -314,11 +322,10 @@ fn groups(v: &str) -> Result<(), String> {
             let mut ends = part.trim().splitn(2, '-');
             ends.all(|n| n.parse::<u8>().is_ok_and(|n| n <= 63))
         });
-    if ok {
-        Ok(())
-    } else {
-        Err("must be group numbers 0-63 or ranges, comma-separated (e.g. 1,3-5)".into())
-    }
+    rule(
+        ok,
+        "must be group numbers 0-63 or ranges, comma-separated (e.g. 1,3-5)",
+    )
 }
 
 /// A file or directory on the node: an absolute path of plain characters.
@@ -328,11 +335,10 @@ fn node_path(v: &str) -> Result<(), String> {
             && !v.contains("..")
             && v.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-')));
-    if ok {
-        Ok(())
-    } else {
-        Err("must be an absolute path on the node (letters, digits, '/', '_', '.', '-')".into())
-    }
+    rule(
+        ok,
+        "must be an absolute path on the node (letters, digits, '/', '_', '.', '-')",
+    )
 }
 
 /// OpenSSL cipher names, comma or colon separated.
@@ -352,11 +358,10 @@ fn acl(v: &str) -> Result<(), String> {
         n.chars()
             .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '/'))
     });
-    if ok {
-        Ok(())
-    } else {
-        Err("must be IP addresses or networks (a.b.c.d/n), comma-separated".into())
-    }
+    rule(
+        ok,
+        "must be IP addresses or networks (a.b.c.d/n), comma-separated",
+    )
 }
 
 /// A SIP URI (`sip:proxy.example.com\;lr`), without spaces or quotes.
@@ -365,11 +370,7 @@ fn sip_uri(v: &str) -> Result<(), String> {
         || ((v.starts_with("sip:") || v.starts_with("sips:"))
             && v.chars()
                 .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>')));
-    if ok {
-        Ok(())
-    } else {
-        Err("must be a SIP URI (sip:host[:port][;params])".into())
-    }
+    rule(ok, "must be a SIP URI (sip:host[:port][;params])")
 }
 
 #[cfg(test)]
