@@ -1,4 +1,4 @@
-//! `pr_providers` table (schema: migration `m20261122_000002_objects`).
+//! `pr_providers` table (schema: migration `m20261122_000002_objects`, `m20261208_000022_realtime_complete`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ pub struct Model {
     pub pr_username: String,
     pub pr_fromdomain: String,
     pub pr_maxchannels: i32,
+    pub pr_register: String,
+    pub pr_match: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

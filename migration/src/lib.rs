@@ -17,6 +17,7 @@ mod m20261203_000013_aor_contact;
 mod m20261207_000014_widget_tokens;
 mod m20261207_000016_node_timezone;
 mod m20261208_000021_toll_fraud;
+mod m20261208_000022_realtime_complete;
 mod m20261208_000024_bans;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_widget_tokens::Migration),
             Box::new(m20261207_000016_node_timezone::Migration),
             Box::new(m20261208_000021_toll_fraud::Migration),
+            Box::new(m20261208_000022_realtime_complete::Migration),
             Box::new(m20261208_000024_bans::Migration),
         ]
     }

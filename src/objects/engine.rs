@@ -3,7 +3,7 @@
 //! condition), so a handler cannot forget the tenant: it never builds an unscoped query.
 
 use super::input::{value_text, Input};
-use super::{filter, Kind, Object, Op, WriteCx};
+use super::{filter, realtime, Kind, Object, Op, WriteCx};
 use crate::auth::{hash_secret, Caller, TenantRef};
 use crate::db::{CellType, Db};
 use crate::error::{internal, ApiError, ApiResult};
@@ -69,7 +69,13 @@ pub fn readable(obj: &Object) -> Vec<(&'static str, Kind)> {
             .filter(|f| f.kind != Kind::Secret)
             .map(|f| (f.name, f.kind)),
     );
+    cols.extend(realtime::settable(obj).map(|o| (o.field.name, o.field.kind)));
     cols
+}
+
+/// Whether a readable column is a realtime setting (read by a sub-select, so not filterable).
+fn is_setting(obj: &Object, name: &str) -> bool {
+    realtime::settable(obj).any(|o| o.field.name == name)
 }
 
 /// How a column of this kind is read as text.
@@ -92,7 +98,20 @@ pub fn select(obj: &Object, scope: &Scope) -> SelectStatement {
     let mut q = Query::select();
     q.from(obj.table);
     for (name, _) in readable(obj) {
-        q.column(name);
+        match realtime::settable(obj).find(|o| o.field.name == name) {
+            None => {
+                q.column(name);
+            }
+            // The value of the object's realtime row, if it has one.
+            Some(o) => {
+                let key = obj.behavior.options().map_or(obj.pk, |r| r.key);
+                let mut sub = Query::select();
+                sub.column((o.table, name))
+                    .from(o.table)
+                    .and_where(Expr::col((o.table, "id")).equals((obj.table, key)));
+                q.expr_as(Expr::SubQuery(None, Box::new(sub.into())), name);
+            }
+        }
     }
     if let (Some(col), Scope::Tenant(t)) = (obj.tenant_col, scope) {
         q.and_where(Expr::col(col).eq(t.id));
@@ -192,7 +211,7 @@ pub async fn list(
     let mut q = select(obj, &scope);
     if let Some(text) = filter {
         let mut cols = readable(obj);
-        cols.retain(|(name, _)| !hidden_from(caller, obj, name));
+        cols.retain(|(name, _)| !hidden_from(caller, obj, name) && !is_setting(obj, name));
         q.cond_where(filter::parse(text, &cols)?);
     }
     q.order_by(obj.pk, Order::Asc);
@@ -222,6 +241,8 @@ pub async fn get(
 /// [`writer`] makes one.
 pub struct Writer {
     scope: Scope,
+    /// An admin key: may set the hosting provider's realtime settings.
+    admin: bool,
     /// Add: the tenant of the new row (tenant-owned objects).
     tenant: Option<TenantRef>,
 }
@@ -244,7 +265,11 @@ pub fn writer(caller: &Caller, obj: &'static Object, op: Op) -> ApiResult<Writer
         }
         _ => None,
     };
-    Ok(Writer { scope, tenant })
+    Ok(Writer {
+        scope,
+        tenant,
+        admin: caller.is_admin(),
+    })
 }
 
 /// The one way a write context is made.
@@ -307,6 +332,7 @@ async fn hash_secrets(input: &mut Input) -> ApiResult<()> {
 /// Add a row ([`Input`] parsed for [`Op::Add`]); answers the stored row.
 pub async fn add(db: &Db, w: &Writer, obj: &'static Object, mut input: Input) -> ApiResult<Row> {
     let tenant = w.tenant.clone();
+    realtime::check_access(obj, &input, w.admin)?;
     hash_secrets(&mut input).await?;
     for field in obj.fields.iter().filter(|f| f.kind == Kind::DateTime) {
         input.set(
@@ -364,6 +390,7 @@ pub async fn add(db: &Db, w: &Writer, obj: &'static Object, mut input: Input) ->
     };
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
+    refetch_settings(&mut cx, id).await?;
     super::on_write::record(&cx).await?;
     let row = cx.after.take();
     drop(cx);
@@ -408,6 +435,7 @@ pub async fn update(
             "jsondata must name at least one field to update",
         ));
     }
+    realtime::check_access(obj, &input, w.admin)?;
     hash_secrets(&mut input).await?;
 
     let txn = db.begin_write().await?;
@@ -441,11 +469,20 @@ pub async fn update(
     }
     cx.after = fetch(&*txn, obj, &Scope::All, id, false).await?;
     obj.behavior.after_write(&mut cx).await?;
+    refetch_settings(&mut cx, id).await?;
     super::on_write::record(&cx).await?;
     let echo = echo_update(obj, &cx.input, cx.tenant.as_ref(), id);
     drop(cx);
     txn.commit().await?;
     Ok(echo)
+}
+
+/// The row after the write hook wrote its realtime rows, so that it shows their settings.
+async fn refetch_settings(cx: &mut WriteCx<'_>, id: i32) -> ApiResult<()> {
+    if cx.obj.behavior.options().is_some() {
+        cx.after = fetch(cx.txn, cx.obj, &Scope::All, id, false).await?;
+    }
+    Ok(())
 }
 
 /// Delete row `id` (with `cascade`, what belongs to it too where the object allows it);

@@ -5,6 +5,7 @@
 //! `password` (PJSIP) goes to the Asterisk realtime rows (`sippeers`, or `ps_endpoints` +
 //! `ps_auths` + `ps_aors`), which every write keeps in step in the same transaction.
 
+use super::realtime::{self, Options};
 use super::Kind::*;
 use super::{checks, opt, req, ro, Behavior, Field, Kind, Object, Op, Row, WriteCx};
 use crate::device::DeviceName;
@@ -107,6 +108,13 @@ impl Behavior for ExtensionBehavior {
                 )));
             }
         }
+        if tech != "PJSIP" {
+            if let Some(name) = realtime::any_given(cx.obj, &cx.input) {
+                return Err(ApiError::invalid(format!(
+                    "field '{name}' applies to PJSIP extensions only (this one is {tech})"
+                )));
+            }
+        }
         if cx.op == Op::Add {
             cx.input.set(cx.obj, "ex_tech", Value::String(Some(tech)));
         }
@@ -168,9 +176,22 @@ impl Behavior for ExtensionBehavior {
             .map(str::to_string)
             .or(old_secret)
             .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20));
-        write_realtime(cx.txn, after, &secret).await
+        let settings = |table| realtime::values(cx.obj, table, &cx.input, cx.before.as_ref());
+        let (endpoint, aor) = (settings(realtime::ENDPOINTS), settings(realtime::AORS));
+        write_realtime(cx.txn, after, &secret, endpoint, aor).await
+    }
+
+    fn options(&self) -> Option<&'static Options> {
+        Some(&OPTIONS)
     }
 }
+
+/// The device's settings live in its `ps_endpoints` / `ps_aors` rows, keyed by its name.
+static OPTIONS: Options = Options {
+    key: "ex_username",
+    list: realtime::DEVICE,
+    except: &[],
+};
 
 /// The dialplan context a tenant's devices start in: `te_context`, else `from-internal-<CODE>`.
 pub async fn tenant_context(
@@ -213,21 +234,17 @@ pub async fn read_secret(conn: &impl ConnectionTrait, username: &str) -> ApiResu
 }
 
 async fn drop_realtime(conn: &impl ConnectionTrait, usernames: &[String]) -> ApiResult<()> {
-    if usernames.is_empty() {
-        return Ok(());
-    }
-    for (table, key) in [
-        ("ps_endpoints", "id"),
-        ("ps_auths", "id"),
-        ("ps_aors", "id"),
-        ("sippeers", "name"),
-    ] {
-        let mut del = Query::delete();
-        del.from_table(table)
-            .and_where(Expr::col(key).is_in(usernames.iter().cloned()));
-        conn.execute(&del).await?;
-    }
-    Ok(())
+    realtime::drop_rows(
+        conn,
+        &[
+            ("ps_endpoints", "id"),
+            ("ps_auths", "id"),
+            ("ps_aors", "id"),
+            ("sippeers", "name"),
+        ],
+        usernames,
+    )
+    .await
 }
 
 /// Remove the realtime rows of every extension of a tenant (tenant cascade delete).
@@ -248,14 +265,25 @@ pub async fn drop_tenant_realtime(conn: &impl ConnectionTrait, te_id: i32) -> Ap
     Ok(())
 }
 
-/// Write the realtime rows Asterisk reads for one extension.
+/// Realtime columns and their values.
+type Settings = Vec<(&'static str, Value)>;
+
 /// The caller ID a device presents: `"name" <number>`, the number being `ex_cidnum` when set.
 pub fn caller_id(name: &str, cidnum: &str, number: &str) -> String {
     let num = if cidnum.is_empty() { number } else { cidnum };
     format!("\"{}\" <{num}>", name.replace('"', ""))
 }
 
-async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) -> ApiResult<()> {
+/// Write the realtime rows Asterisk reads for one extension: `endpoint` and `aor` are the
+/// device's own settings, over Switchboard's defaults; identity, routing and trust columns
+/// (name, context, tenant, caller ID, mailbox) are always Switchboard's.
+async fn write_realtime(
+    conn: &impl ConnectionTrait,
+    ext: &Row,
+    secret: &str,
+    endpoint: Settings,
+    aor: Settings,
+) -> ApiResult<()> {
     let te_id = ext
         .id("ex_te_id")
         .ok_or_else(|| internal("extension without tenant"))?;
@@ -274,21 +302,29 @@ async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) ->
         Some("PJSIP") => vec![
             (
                 "ps_endpoints",
-                vec![
+                realtime::merged(
+                    vec![
+                        ("transport", s("transport-udp")),
+                        ("disallow", s("all")),
+                        ("allow", s("ulaw,alaw,g722")),
+                        ("direct_media", s("no")),
+                        ("dtmf_mode", s("rfc4733")),
+                    ],
+                    endpoint,
+                )
+                .into_iter()
+                .chain([
                     ("id", s(&user)),
-                    ("transport", s("transport-udp")),
                     ("aors", s(&user)),
                     ("auth", s(&user)),
                     ("context", s(&context)),
-                    ("disallow", s("all")),
-                    ("allow", s("ulaw,alaw,g722")),
-                    ("direct_media", s("no")),
+                    ("tenantid", s(&code)),
                     ("callerid", s(&callerid)),
                     ("mailboxes", Value::String(mailbox.clone())),
-                    ("dtmf_mode", s("rfc4733")),
                     ("named_call_group", s(callgroup)),
                     ("named_pickup_group", s(pickupgroup)),
-                ],
+                ])
+                .collect(),
             ),
             (
                 "ps_auths",
@@ -301,13 +337,17 @@ async fn write_realtime(conn: &impl ConnectionTrait, ext: &Row, secret: &str) ->
             ),
             (
                 "ps_aors",
-                vec![
-                    ("id", s(&user)),
-                    ("max_contacts", Value::Int(Some(1))),
-                    ("remove_existing", s("yes")),
-                    ("qualify_frequency", Value::Int(Some(60))),
-                    ("mailboxes", Value::String(mailbox)),
-                ],
+                realtime::merged(
+                    vec![
+                        ("max_contacts", Value::Int(Some(1))),
+                        ("remove_existing", s("yes")),
+                        ("qualify_frequency", Value::Int(Some(60))),
+                    ],
+                    aor,
+                )
+                .into_iter()
+                .chain([("id", s(&user)), ("mailboxes", Value::String(mailbox))])
+                .collect(),
             ),
         ],
         Some("SIP") => vec![(

@@ -123,6 +123,8 @@ pub fn from_json(
                     other => Some(value_text(&other)),
                 },
             ));
+        } else if let Some(refusal) = super::realtime::refused(obj, name) {
+            return Err(refusal);
         } else if name == obj.pk || Some(name.as_str()) == obj.tenant_col {
             return Err(ApiError::invalid(format!(
                 "field '{name}' of {} is set by the server",
@@ -179,7 +181,8 @@ fn column_value(field: &Field, value: &Json) -> ApiResult<Value> {
             return Err(bad("must be a single value, not a list or object"))
         }
     };
-    let nullable = matches!(field.kind, Kind::OptInt | Kind::OptText(_) | Kind::Secret);
+    let nullable =
+        field.clearable || matches!(field.kind, Kind::OptInt | Kind::OptText(_) | Kind::Secret);
     let Some(text) = text else {
         return if nullable {
             Ok(null_of(field.kind))
@@ -187,6 +190,9 @@ fn column_value(field: &Field, value: &Json) -> ApiResult<Value> {
             Err(bad("must not be null"))
         };
     };
+    if field.clearable && text.is_empty() {
+        return Ok(null_of(field.kind));
+    }
     if let Some(check) = field.check {
         check(&text).map_err(|e| bad(&e))?;
     }

@@ -26,6 +26,7 @@ pub mod phonebook;
 pub mod phonemodel;
 pub mod provider;
 pub mod queue;
+pub mod realtime;
 pub mod route;
 pub mod routingprofile;
 pub mod sipregs;
@@ -98,6 +99,8 @@ pub struct Field {
     /// A secret kept in clear because Asterisk reads it (PINs): masked for read-only keys,
     /// and not usable in their `filter` (which would let them guess it).
     pub masked: bool,
+    /// May be sent as null (or empty) to clear it, whatever its kind (realtime settings).
+    pub clearable: bool,
 }
 
 impl Field {
@@ -110,6 +113,7 @@ impl Field {
             refers: None,
             multiline: false,
             masked: false,
+            clearable: false,
         }
     }
     pub const fn masked(mut self) -> Field {
@@ -231,8 +235,13 @@ impl Object {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+    /// A non-column input: an extra, or a realtime setting a client may send.
     pub fn extra(&self, name: &str) -> Option<&'static Field> {
-        self.extras.iter().find(|f| f.name == name)
+        self.extras.iter().find(|f| f.name == name).or_else(|| {
+            realtime::settable(self)
+                .find(|o| o.field.name == name)
+                .map(|o| &o.field)
+        })
     }
     pub fn action(&self, name: &str) -> Option<&'static Action> {
         self.actions.iter().find(|a| a.name == name)
@@ -288,6 +297,10 @@ pub trait Behavior: Send + Sync {
             "action '{name}' on object {}",
             cx.obj.name
         )))
+    }
+    /// The Asterisk settings kept in this object's realtime rows ([`realtime`]).
+    fn options(&self) -> Option<&'static realtime::Options> {
+        None
     }
     /// A tenant is being deleted with `cascade=yes`, in this transaction, before its rows go:
     /// remove what the rows do not cover (realtime rows, stored media).

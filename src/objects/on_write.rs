@@ -15,6 +15,7 @@ pub type Mapper = fn(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeActio
 /// The table. Other objects add a line here.
 pub static ON_WRITE: &[(&str, Mapper)] = &[
     ("extension", extension),
+    ("provider", provider),
     ("queue", queue),
     ("voicemail", |_, _| {
         vec![command("voicemail", "voicemail reload")]
@@ -91,15 +92,7 @@ fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
             continue;
         }
         match row.get("ex_tech") {
-            Some("PJSIP") => {
-                for cache in PJSIP_CACHES {
-                    out.push(NodeAction::new(
-                        format!("sorcery:{cache}:{user}"),
-                        "SorceryMemoryCacheExpireObject",
-                        &[("Cache", cache), ("Object", user)],
-                    ));
-                }
-            }
+            Some("PJSIP") => out.extend(expire_pjsip(user)),
             Some("SIP") => out.push(command(
                 &format!("sip:{user}"),
                 &format!("sip prune realtime peer {user}"),
@@ -125,6 +118,40 @@ fn extension(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
     }
     if after.is_some() && (dnd(after) != dnd(before) || (renamed && dnd(after))) {
         out.push(outbox::dnd_action(user(after), dnd(after)));
+    }
+    out
+}
+
+/// Drop a PJSIP object (endpoint, auth, aor of one name) from the nodes' sorcery caches.
+fn expire_pjsip(name: &str) -> impl Iterator<Item = NodeAction> + '_ {
+    PJSIP_CACHES.iter().map(move |cache| {
+        NodeAction::new(
+            format!("sorcery:{cache}:{name}"),
+            "SorceryMemoryCacheExpireObject",
+            &[("Cache", cache), ("Object", name)],
+        )
+    })
+}
+
+/// The module that owns outbound registrations: its reload reads `ps_registrations` again,
+/// starting new registrations and ending those whose row went.
+pub const REGISTRATIONS_MODULE: &str = "res_pjsip_outbound_registration.so";
+
+/// A trunk's rows changed: the nodes drop its cached endpoint, auth and aor (identify rows are
+/// not cached), and reload registrations when it registers or did.
+fn provider(before: Option<&Row>, after: Option<&Row>) -> Vec<NodeAction> {
+    let mut out = Vec::new();
+    let trunks = before
+        .into_iter()
+        .chain(after)
+        .filter(|r| super::provider::is_trunk(r));
+    let mut registers = false;
+    for row in trunks {
+        out.extend(expire_pjsip(row.get("pr_peername").unwrap_or_default()));
+        registers |= row.get("pr_register") == Some("on");
+    }
+    if registers {
+        out.push(module_reload(REGISTRATIONS_MODULE));
     }
     out
 }
