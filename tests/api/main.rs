@@ -27,6 +27,7 @@ mod isolation;
 mod manual;
 mod objects;
 mod objects3;
+mod outage;
 mod recordings;
 mod transport;
 mod validation;
