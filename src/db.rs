@@ -74,7 +74,12 @@ impl Db {
                     .foreign_keys(true)
             });
         } else {
-            opts.max_connections(20);
+            // Ping a pooled connection only when it has been idle a while (a restart or a
+            // proxy may have closed it), not on every checkout: that ping was a second round
+            // trip on every request. A hot connection the server closed fails its one query
+            // as "unavailable" and is replaced.
+            opts.max_connections(20)
+                .test_before_acquire_if_idle_for(Duration::from_secs(5));
         }
         if options.pgbouncer {
             // No named statement may outlive a round trip (see vendor/sqlx-postgres/PATCHED.md).
