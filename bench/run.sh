@@ -125,7 +125,8 @@ for given in "${backends[@]}"; do
 
   results=$(measure healthz "http://127.0.0.1:$port/healthz"; measure managedb_get "$get"; measure info_extensions_json "$info")
   kill $server; wait $server 2>/dev/null || true; server=
-  results+=$'\n'$(ceiling "$given" "$name")
+  ceil=$(ceiling "$given" "$name")
+  [ -z "$ceil" ] || results+=$'\n'$ceil
   label=$(sed -E 's#://[^@/]*@#://#; s#\?.*pgbouncer=true.*#, through PgBouncer#; s#\?.*##' <<<"$given")
   summary+=("$(echo
     echo "[$label] tenants=$TENANTS extensions/tenant=$EXTENSIONS wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
