@@ -47,12 +47,16 @@ impl WriteTxn {
 }
 
 impl Db {
+    /// Connect to the database a URL names. Switchboard's own settings ride in the URL's query
+    /// string (see [`UrlOptions`]) and are taken out before the URL reaches the driver.
     pub async fn connect(url: &str) -> Result<Db, DbErr> {
-        probe_server(url).await?;
+        let (url, options) = UrlOptions::split(url).map_err(DbErr::Custom)?;
+        let url = url.as_str();
+        probe_server(url, options.connect_timeout).await?;
         let mut opts = ConnectOptions::new(url.to_string());
+        // sea-orm's connect timeout is sqlx's acquire timeout (connecting included): set once.
         opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(options.acquire_timeout);
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
             // An in-memory database exists once per connection: keep exactly one.
@@ -70,7 +74,16 @@ impl Db {
                     .foreign_keys(true)
             });
         } else {
-            opts.max_connections(20);
+            // Ping a pooled connection only when it has been idle a while (a restart or a
+            // proxy may have closed it), not on every checkout: that ping was a second round
+            // trip on every request. A hot connection the server closed fails its one query
+            // as "unavailable" and is replaced.
+            opts.max_connections(20)
+                .test_before_acquire_if_idle_for(Duration::from_secs(5));
+        }
+        if options.pgbouncer {
+            // No named statement may outlive a round trip (see vendor/sqlx-postgres/PATCHED.md).
+            opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(0));
         }
         let conn = Database::connect(opts).await?;
         let write_lock = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
@@ -132,15 +145,43 @@ impl Db {
                 return result.map_err(internal);
             }
         }
-        let mut out = Vec::new();
-        for r in self.conn.query_all(q).await? {
-            out.push(
-                (0..types.len())
-                    .map(|i| cell(&r, i, types[i]))
-                    .collect::<ApiResult<_>>()?,
-            );
+        let mut decoder = Decoder::new(types.to_vec());
+        self.conn
+            .query_all(q)
+            .await?
+            .iter()
+            .map(|r| decoder.cells(r))
+            .collect()
+    }
+}
+
+/// Rows of one result as text cells. Every row of a result has the same column types: on
+/// PostgreSQL they are checked once, then rows decode without sqlx's per-cell type checks (a
+/// tenth of an export's CPU).
+struct Decoder {
+    types: Vec<CellType>,
+    pg_checked: bool,
+}
+
+impl Decoder {
+    fn new(types: Vec<CellType>) -> Decoder {
+        Decoder {
+            types,
+            pg_checked: false,
         }
-        Ok(out)
+    }
+
+    fn cells(&mut self, r: &QueryResult) -> ApiResult<Vec<Cell>> {
+        if let Some(pg) = r.try_as_pg_row() {
+            if !self.pg_checked {
+                pg_compatible(pg, &self.types)?;
+                self.pg_checked = true;
+            }
+            return pg_cells(pg, &self.types);
+        }
+        (0..self.types.len())
+            .map(|i| cell(r, i, self.types[i]))
+            .collect()
     }
 }
 
@@ -160,32 +201,102 @@ impl Db {
             }
         }
         let rows = self.conn.stream(q).await?;
-        let mut pg_checked = false;
-        Ok(rows
-            .map(move |r| {
-                let r = r?;
-                if let Some(pg) = r.try_as_pg_row() {
-                    // Every row of a result has the same column types: check them once, then
-                    // decode without sqlx's per-cell type checks (a tenth of an export's CPU).
-                    if !pg_checked {
-                        pg_compatible(pg, &types)?;
-                        pg_checked = true;
-                    }
-                    return pg_cells(pg, &types);
-                }
-                (0..types.len()).map(|i| cell(&r, i, types[i])).collect()
-            })
-            .boxed())
+        let mut decoder = Decoder::new(types);
+        Ok(rows.map(move |r| decoder.cells(&r?)).boxed())
     }
 }
 
-/// How long a database server may take to accept the first connection.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Switchboard's settings in a database URL's query string, e.g.
+/// `postgres://…/switchboard?pgbouncer=true&acquire_timeout=2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlOptions {
+    /// `pgbouncer=true`: PostgreSQL is reached through PgBouncer in transaction mode, so no
+    /// prepared statement may outlive one round trip (the statement cache is turned off).
+    pub pgbouncer: bool,
+    /// `acquire_timeout=SECONDS`: the longest a request waits for a database connection
+    /// (connecting included) before it fails with "database unavailable".
+    pub acquire_timeout: Duration,
+    /// `connect_timeout=SECONDS`: the longest the first connection at start may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for UrlOptions {
+    fn default() -> Self {
+        UrlOptions {
+            pgbouncer: false,
+            // Short: with the database down a request should fail at once, not hang a client.
+            acquire_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+type SetOption = fn(&mut UrlOptions, &str) -> Result<(), String>;
+
+/// The URL options, each with how its value is read.
+const URL_OPTIONS: [(&str, SetOption); 3] = [
+    ("pgbouncer", |o, v| {
+        o.pgbouncer = parse_flag(v)?;
+        Ok(())
+    }),
+    ("acquire_timeout", |o, v| {
+        o.acquire_timeout = parse_seconds(v)?;
+        Ok(())
+    }),
+    ("connect_timeout", |o, v| {
+        o.connect_timeout = parse_seconds(v)?;
+        Ok(())
+    }),
+];
+
+impl UrlOptions {
+    /// The URL without Switchboard's options, and the options. A malformed value, or
+    /// `pgbouncer` on another database than PostgreSQL, is an error naming the option.
+    pub fn split(url: &str) -> Result<(String, UrlOptions), String> {
+        let mut options = UrlOptions::default();
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_string(), options));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match URL_OPTIONS.iter().find(|(name, _)| *name == key) {
+                Some((name, set)) => set(&mut options, value)
+                    .map_err(|e| format!("database URL option {name}: {e}"))?,
+                None => kept.push(pair),
+            }
+        }
+        if options.pgbouncer && !url.starts_with("postgres") {
+            return Err("database URL option pgbouncer: only for PostgreSQL URLs".into());
+        }
+        let url = match kept.is_empty() {
+            true => base.to_string(),
+            false => format!("{base}?{}", kept.join("&")),
+        };
+        Ok((url, options))
+    }
+}
+
+fn parse_flag(v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(format!("'{other}' is not true or false")),
+    }
+}
+
+fn parse_seconds(v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("'{v}' is not a number of seconds between 0 and 3600"))
+}
 
 /// One direct connection to a database server before the pool is built: the pool retries a
 /// refused connection until its acquire timeout and then says only "pool timed out"; this says
 /// at once what is wrong (refused, unknown host, bad credentials).
-async fn probe_server(url: &str) -> Result<(), DbErr> {
+async fn probe_server(url: &str, timeout: Duration) -> Result<(), DbErr> {
     use sea_orm::sqlx::{Connection, MySqlConnection, PgConnection};
     let what = if url.starts_with("postgres") {
         "PostgreSQL"
@@ -201,12 +312,12 @@ async fn probe_server(url: &str) -> Result<(), DbErr> {
             MySqlConnection::connect(url).await?.close().await
         }
     };
-    match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
+    match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(DbErr::Custom(format!("{what} server: {e}"))),
         Err(_) => Err(DbErr::Custom(format!(
-            "{what} server: no answer within {} s",
-            PROBE_TIMEOUT.as_secs()
+            "{what} server: no answer within {:?}",
+            timeout
         ))),
     }
 }
@@ -312,6 +423,38 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains("refused"), "{url}: {text}");
             assert!(!text.contains("timed out"), "{url}: {text}");
+        }
+    }
+
+    #[test]
+    fn url_options_are_taken_out_and_checked() {
+        use super::UrlOptions;
+        use std::time::Duration;
+        let (url, o) = UrlOptions::split(
+            "postgres://u@h:6432/db?sslmode=disable&pgbouncer=true&acquire_timeout=1.5",
+        )
+        .unwrap();
+        assert_eq!(url, "postgres://u@h:6432/db?sslmode=disable");
+        assert!(o.pgbouncer);
+        assert_eq!(o.acquire_timeout, Duration::from_millis(1500));
+        assert_eq!(o.connect_timeout, UrlOptions::default().connect_timeout);
+        let (url, o) = UrlOptions::split("mysql://r@h/test?connect_timeout=2").unwrap();
+        assert_eq!(
+            (url.as_str(), o.connect_timeout),
+            ("mysql://r@h/test", Duration::from_secs(2))
+        );
+        assert_eq!(
+            UrlOptions::split("sqlite://x.db").unwrap().0,
+            "sqlite://x.db"
+        );
+        for (bad, names) in [
+            ("postgres://h/db?pgbouncer=maybe", "pgbouncer"),
+            ("mysql://h/db?pgbouncer=true", "pgbouncer"),
+            ("postgres://h/db?acquire_timeout=0", "acquire_timeout"),
+            ("postgres://h/db?connect_timeout=soon", "connect_timeout"),
+        ] {
+            let e = UrlOptions::split(bad).unwrap_err();
+            assert!(e.contains(names), "{bad}: {e}");
         }
     }
 

@@ -27,6 +27,10 @@ pub enum ApiError {
     /// A reqtype or action of the upstream API that Switchboard does not implement (yet).
     #[error("{0} is not implemented by this server")]
     NotImplemented(String),
+    /// The database cannot be reached (down, restarting, no free connection in time): worth
+    /// retrying in a few seconds. The detail goes to the log.
+    #[error("the database is unavailable; try again in a few seconds")]
+    Unavailable,
     /// Anything unexpected (database down, …). The detail goes to the log with a reference;
     /// the client sees only the reference.
     #[error("internal error (reference {0}); the server log has the details")]
@@ -48,6 +52,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
             ApiError::NotImplemented(_) => "not_implemented",
+            ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -70,7 +75,33 @@ impl From<crate::ami::BadValue> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if database_unreachable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::Unavailable;
+        }
         internal(e)
+    }
+}
+
+/// Whether a database error says the server cannot be reached (rather than that a statement
+/// failed): no connection within the acquire timeout, a connection cut, the server shutting
+/// down or starting up (SQLSTATE classes 08 and 57P).
+pub fn database_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(x))
+        | DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
+        _ => return false,
+    };
+    match &**sqlx {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 

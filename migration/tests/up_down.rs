@@ -123,6 +123,8 @@ async fn on_server(env: &str) {
         eprintln!("{env} not set: skipped");
         return;
     };
+    // Switchboard's `pgbouncer=true` (src/db.rs) is sqlx's statement cache turned off.
+    let admin_url = admin_url.replace("pgbouncer=true", "statement-cache-capacity=0");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

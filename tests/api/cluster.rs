@@ -531,7 +531,15 @@ backend_tests! {
         ctx.ext(&ctx.a, "101", json!({})).await;
         wait_for("failed", || server.received_named("SorceryMemoryCacheExpireObject").len() == sent + 3).await;
         wait_pending(ctx, 3).await;
-        let status = outbox::status(&ctx.db.conn).await.unwrap();
+        // The node has answered; the dispatcher records the refusals just after: wait for them.
+        let mut status = outbox::status(&ctx.db.conn).await.unwrap();
+        for _ in 0..100 {
+            if status[0].1.failed == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            status = outbox::status(&ctx.db.conn).await.unwrap();
+        }
         assert_eq!((status[0].1.failed, status[0].1.last_error.as_str()), (3, "The provided cache does not exist"));
         sb.stop().await;
     }

@@ -28,6 +28,7 @@ mod isolation;
 mod manual;
 mod objects;
 mod objects3;
+mod outage;
 mod realtime;
 mod recordings;
 mod transport;

@@ -156,9 +156,19 @@ impl Ctx {
 
     /// Another server on the same database with these settings; returns its base URL.
     pub async fn extra_server_with(&self, config: Config) -> String {
+        self.extra_server_of(self.db.clone(), config).await
+    }
+
+    /// Another server with the context's settings on another handle of the database (e.g.
+    /// through a proxy the test controls); returns its base URL.
+    pub async fn extra_server_on(&self, db: Db) -> String {
+        self.extra_server_of(db, self.config.clone()).await
+    }
+
+    async fn extra_server_of(&self, db: Db, config: Config) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = serve(AppState::new(self.db.clone(), config), listener).unwrap();
+        let server = serve(AppState::new(db, config), listener).unwrap();
         self.extra.borrow_mut().push(server.handle());
         actix_rt::spawn(server);
         format!("http://127.0.0.1:{port}")

@@ -1,8 +1,9 @@
 //! The database backends and a database that exists for one test.
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use switchboard::db::Db;
 
 use super::with_database;
 
@@ -68,7 +69,7 @@ impl TestDb {
                     eprintln!("{env} not set: skipped");
                     return None;
                 };
-                let admin = Database::connect(&admin_url).await.unwrap();
+                let admin = Db::connect(&admin_url).await.unwrap().conn;
                 let charset = match backend {
                     // Whatever the server's default: the schema is meant for utf8mb4.
                     Backend::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
@@ -94,7 +95,7 @@ impl TestDb {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let Some((admin_url, name)) = &self.server {
-            let admin = Database::connect(admin_url).await.unwrap();
+            let admin = Db::connect(admin_url).await.unwrap().conn;
             migration::drop_database(&admin, name).await.unwrap();
             admin.close().await.unwrap();
         }
