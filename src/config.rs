@@ -1,5 +1,7 @@
 //! Settings, from the environment, with defaults that run out of the box.
 
+use ipnet::IpNet;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ pub struct Config {
     /// Where call recordings live (often Asterisk's monitor directory on shared storage).
     pub recordings_dir: PathBuf,
     /// When a source address failing on the nodes is banned cluster-wide.
-    pub bans: crate::cluster::bans::Policy,
+    pub bans: BanPolicy,
 }
 
 impl Config {
@@ -28,7 +30,7 @@ impl Config {
                 .unwrap_or_else(|_| DEFAULT_DATABASE_URL.into()),
             limits: BodyLimits::default(),
             trusted_proxies: trusted_proxies_from_env()?,
-            bans: crate::cluster::bans::Policy::from_env()?,
+            bans: BanPolicy::from_env()?,
             ..Config::with_data_dir(
                 std::env::var_os("SWITCHBOARD_DATA_DIR")
                     .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from),
@@ -143,4 +145,79 @@ impl Default for BodyLimits {
             upload_budget_bytes: 48 << 20,
         }
     }
+}
+
+/// When a source address failing on the nodes is banned cluster-wide, and for how long
+/// (see `cluster::bans`).
+#[derive(Debug, Clone)]
+pub struct BanPolicy {
+    /// Failures within `window` that ban an address.
+    pub failures: u32,
+    pub window: Duration,
+    /// How long an automatic ban lasts (None: until lifted).
+    pub ban_for: Option<Duration>,
+    /// Addresses never banned (the operator's office, monitoring; loopback always).
+    pub ignore: Vec<IpNet>,
+}
+
+impl Default for BanPolicy {
+    fn default() -> BanPolicy {
+        BanPolicy {
+            failures: 10,
+            window: Duration::from_secs(60),
+            ban_for: Some(Duration::from_secs(3600)),
+            ignore: Vec::new(),
+        }
+    }
+}
+
+impl BanPolicy {
+    /// `SWITCHBOARD_BAN_FAILURES`, `SWITCHBOARD_BAN_WINDOW_SECONDS`, `SWITCHBOARD_BAN_SECONDS`
+    /// (0: until lifted) and `SWITCHBOARD_BAN_IGNORE` (comma-separated addresses or CIDRs);
+    /// a malformed value is an error naming its variable.
+    pub fn from_env() -> Result<BanPolicy, String> {
+        let mut p = BanPolicy::default();
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            match std::env::var(name) {
+                Err(_) => Ok(None),
+                Ok(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| format!("{name} must be a whole number, not '{v}'")),
+            }
+        };
+        if let Some(n) = number("SWITCHBOARD_BAN_FAILURES")? {
+            p.failures = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+        }
+        if let Some(n) = number("SWITCHBOARD_BAN_WINDOW_SECONDS")? {
+            p.window = Duration::from_secs(n.max(1));
+        }
+        if let Some(n) = number("SWITCHBOARD_BAN_SECONDS")? {
+            p.ban_for = (n > 0).then(|| Duration::from_secs(n));
+        }
+        if let Ok(list) = std::env::var("SWITCHBOARD_BAN_IGNORE") {
+            p.ignore = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    parse_net(s).ok_or_else(|| {
+                        format!("SWITCHBOARD_BAN_IGNORE: '{s}' is not an address or CIDR")
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(p)
+    }
+
+    pub fn ignores(&self, addr: IpAddr) -> bool {
+        addr.is_loopback() || addr.is_unspecified() || self.ignore.iter().any(|n| n.contains(&addr))
+    }
+}
+
+pub fn parse_net(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
 }

@@ -13,7 +13,6 @@ use super::events::Event;
 use crate::error::{ApiError, ApiResult};
 use chrono::{NaiveDateTime, Utc};
 use entity::bn_bans as bn;
-use ipnet::IpNet;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -39,79 +38,7 @@ pub const FAILURE_EVENTS: &[&str] = &[
 /// without bound (windows that ended are dropped first; past it, new addresses wait).
 const MAX_TRACKED: usize = 100_000;
 
-/// When an address is banned, and for how long.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    /// Failures within `window` that ban an address.
-    pub failures: u32,
-    pub window: Duration,
-    /// How long an automatic ban lasts (None: until lifted).
-    pub ban_for: Option<Duration>,
-    /// Addresses never banned (the operator's office, monitoring; loopback always).
-    pub ignore: Vec<IpNet>,
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            failures: 10,
-            window: Duration::from_secs(60),
-            ban_for: Some(Duration::from_secs(3600)),
-            ignore: Vec::new(),
-        }
-    }
-}
-
-impl Policy {
-    /// `SWITCHBOARD_BAN_FAILURES`, `SWITCHBOARD_BAN_WINDOW_SECONDS`, `SWITCHBOARD_BAN_SECONDS`
-    /// (0: until lifted) and `SWITCHBOARD_BAN_IGNORE` (comma-separated addresses or CIDRs);
-    /// a malformed value is an error naming its variable.
-    pub fn from_env() -> Result<Policy, String> {
-        let mut p = Policy::default();
-        let number = |name: &str| -> Result<Option<u64>, String> {
-            match std::env::var(name) {
-                Err(_) => Ok(None),
-                Ok(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| format!("{name} must be a whole number, not '{v}'")),
-            }
-        };
-        if let Some(n) = number("SWITCHBOARD_BAN_FAILURES")? {
-            p.failures = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
-        }
-        if let Some(n) = number("SWITCHBOARD_BAN_WINDOW_SECONDS")? {
-            p.window = Duration::from_secs(n.max(1));
-        }
-        if let Some(n) = number("SWITCHBOARD_BAN_SECONDS")? {
-            p.ban_for = (n > 0).then(|| Duration::from_secs(n));
-        }
-        if let Ok(list) = std::env::var("SWITCHBOARD_BAN_IGNORE") {
-            p.ignore = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    parse_net(s).ok_or_else(|| {
-                        format!("SWITCHBOARD_BAN_IGNORE: '{s}' is not an address or CIDR")
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        Ok(p)
-    }
-
-    fn ignores(&self, addr: IpAddr) -> bool {
-        addr.is_loopback() || addr.is_unspecified() || self.ignore.iter().any(|n| n.contains(&addr))
-    }
-}
-
-fn parse_net(s: &str) -> Option<IpNet> {
-    s.parse::<IpNet>()
-        .ok()
-        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
-}
+pub use crate::config::BanPolicy as Policy;
 
 struct Window {
     start: Instant,
@@ -398,7 +325,7 @@ mod tests {
     #[test]
     fn loopback_and_listed_addresses_are_never_banned() {
         let p = Policy {
-            ignore: vec![parse_net("192.0.2.0/24").unwrap()],
+            ignore: vec![crate::config::parse_net("192.0.2.0/24").unwrap()],
             ..Policy::default()
         };
         assert!(p.ignores("127.0.0.1".parse().unwrap()));
